@@ -1,0 +1,29 @@
+"""Side effects, one activity per verb. `build_activities` wires them to the worker's settings."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from activities.health import HealthActivities
+from activities.notify import NotifyActivities
+from activities.policy import PolicyActivities
+from activities.postmortem import PostmortemActivities
+from adapters.notify.base import Notifier
+from adapters.notify.console import ConsoleNotifier
+from config.settings import Settings
+
+
+def default_notifiers() -> dict[str, Notifier]:
+    return {"console": ConsoleNotifier()}
+
+
+def build_activities(
+    settings: Settings, notifiers: Mapping[str, Notifier] | None = None
+) -> list[Callable[..., Any]]:
+    return [
+        PolicyActivities(settings).load_policy,
+        NotifyActivities(notifiers if notifiers is not None else default_notifiers()).notify,
+        HealthActivities(settings).check_health,
+        PostmortemActivities(settings.postmortems).render_postmortem,
+    ]

@@ -1,0 +1,107 @@
+"""All of an incident's state as one serializable model, so continue-as-new can carry it forward whole."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import Field
+
+from workflows.messages import (
+    Classification,
+    Contract,
+    Deadline,
+    EventKind,
+    Impact,
+    IncidentStatus,
+    Phase,
+    Resolve,
+    Severity,
+    TimelineEvent,
+)
+from workflows.policy import Policy
+
+SEEN_IDS_LIMIT = 1000
+
+
+class IncidentState(Contract):
+    incident_id: str
+    phase: Phase = Phase.DETECTION
+    service: str | None = None
+    summary: str | None = None
+    declared_by: str | None = None
+    declared_severity: Severity | None = None
+    impact: Impact = Field(default_factory=Impact)
+    severity_hints: list[str] = Field(default_factory=list)
+    policy: Policy | None = None
+    classification: Classification | None = None
+    alert_count: int = 0
+    repeated_alerts: int = 0
+    seen_ids: list[str] = Field(default_factory=list)
+    escalation_level: int = 0
+    paged: list[str] = Field(default_factory=list)
+    response_started_at: datetime | None = None
+    acknowledged_by: str | None = None
+    acknowledged_at: datetime | None = None
+    mitigated_at: datetime | None = None
+    resolve_request: Resolve | None = None
+    resolved_by: str | None = None
+    resolved_at: datetime | None = None
+    opened_at: datetime | None = None
+    postmortem_path: str | None = None
+    next_deadline: Deadline | None = None
+    timeline: list[TimelineEvent] = Field(default_factory=list)
+
+    @property
+    def severity(self) -> Severity | None:
+        return self.classification.severity if self.classification else None
+
+    @property
+    def is_acknowledged(self) -> bool:
+        return self.acknowledged_at is not None
+
+    @property
+    def is_finished(self) -> bool:
+        return self.resolved_at is not None
+
+    def record(
+        self,
+        at: datetime,
+        kind: EventKind,
+        actor: str,
+        summary: str,
+        command_id: str | None = None,
+        **details: Any,
+    ) -> TimelineEvent:
+        event = TimelineEvent(
+            at=at, kind=kind, actor=actor, summary=summary, command_id=command_id, details=details
+        )
+        self.timeline.append(event)
+        return event
+
+    def remember(self, seen_id: str) -> bool:
+        """True the first time an id is seen; the window is bounded so long incidents stay small."""
+        if seen_id in self.seen_ids:
+            return False
+        self.seen_ids.append(seen_id)
+        del self.seen_ids[:-SEEN_IDS_LIMIT]
+        return True
+
+    def to_status(self) -> IncidentStatus:
+        return IncidentStatus(
+            incident_id=self.incident_id,
+            phase=self.phase,
+            service=self.service,
+            summary=self.summary,
+            severity=self.severity,
+            classification=self.classification,
+            escalation_level=self.escalation_level,
+            paged=self.paged,
+            acknowledged_by=self.acknowledged_by,
+            acknowledged_at=self.acknowledged_at,
+            mitigated_at=self.mitigated_at,
+            resolved_by=self.resolved_by,
+            next_deadline=self.next_deadline,
+            alert_count=self.alert_count,
+            timeline=self.timeline,
+        )
