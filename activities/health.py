@@ -11,7 +11,7 @@ from workflows.policy import Policy
 
 
 class HealthActivities:
-    """Health checks are looked up in the worker's current policy: they say how to check, not what to decide."""
+    """Health checks come from the worker's current policy: they say how to check, not what to decide."""
 
     def __init__(self, settings: Settings, policy: Policy | None = None) -> None:
         self._settings = settings
@@ -23,7 +23,8 @@ class HealthActivities:
         url = policy.health_checks.get(request.service or "")
         if url is None:
             return HealthCheckResult(
-                healthy=True, checked=False,
+                healthy=True,
+                checked=False,
                 detail=f"no health check configured for service '{request.service}'; gate passed unchecked",
             )
         return await check_http_health(url)

@@ -22,10 +22,13 @@ class NotifyActivities:
             known = ", ".join(sorted(self._notifiers)) or "none"
             raise ApplicationError(
                 f"unknown channel '{notification.channel}' (this worker knows: {known})",
-                type="UnknownChannel", non_retryable=True,
+                type="UnknownChannel",
+                non_retryable=True,
             )
         activity.logger.info(
-            "notify %s via %s to %s", notification.kind.value, notification.channel,
+            "notify %s via %s to %s",
+            notification.kind.value,
+            notification.channel,
             ", ".join(notification.recipients),
         )
         return await notifier.send(notification)

@@ -9,12 +9,14 @@ from pathlib import Path
 from temporalio import activity
 
 from adapters.publish.files import write_atomically
-from workflows.messages import EventKind, IncidentStatus, PostmortemRequest, PostmortemResult
-
-
-def _cell(text: object) -> str:
-    """Table cells: no pipes or newlines from user text may break the table."""
-    return str(text).replace("|", "\\|").replace("\n", " ")
+from workflows.markdown import plain, table_cell
+from workflows.messages import (
+    EventKind,
+    IncidentStatus,
+    PostmortemRequest,
+    PostmortemResult,
+    TimelineEvent,
+)
 
 
 def _moment(status: IncidentStatus, kind: EventKind) -> datetime | None:
@@ -29,39 +31,49 @@ def _duration(start: datetime | None, end: datetime | None) -> str:
     return f"{hours}h {minutes:02d}m {seconds:02d}s"
 
 
+def _timeline_row(event: TimelineEvent) -> str:
+    cells = [
+        f"{event.at:%Y-%m-%d %H:%M:%S}",
+        event.kind.value,
+        table_cell(event.actor),
+        table_cell(event.summary),
+    ]
+    return f"| {' | '.join(cells)} |"
+
+
 def render_postmortem_markdown(status: IncidentStatus) -> str:
     opened = status.timeline[0].at if status.timeline else None
     resolved = _moment(status, EventKind.RESOLVED)
     severity = status.severity.value if status.severity else "unclassified"
     reasons = status.classification.reasons if status.classification else []
     lines = [
-        f"# Post-mortem: {status.summary or status.incident_id}",
+        f"# Post-mortem: {plain(status.summary or status.incident_id)}",
         "",
         "_Blameless: this document describes what the system and the process did, not who is at fault._",
         "",
         "| | |",
         "|---|---|",
         f"| Incident | `{status.incident_id}` |",
-        f"| Service | {_cell(status.service or 'unknown')} |",
+        f"| Service | {table_cell(status.service or 'unknown')} |",
         f"| Severity | {severity} |",
-        f"| Acknowledged by | {_cell(status.acknowledged_by or 'nobody')} |",
-        f"| Resolved by | {_cell(status.resolved_by or 'n/a')} |",
+        f"| Acknowledged by | {table_cell(status.acknowledged_by or 'nobody')} |",
+        f"| Resolved by | {table_cell(status.resolved_by or 'n/a')} |",
         f"| Time to acknowledge | {_duration(opened, status.acknowledged_at)} |",
         f"| Time to mitigate | {_duration(opened, status.mitigated_at)} |",
         f"| Time to resolve | {_duration(opened, resolved)} |",
-        f"| Paged | {_cell(', '.join(status.paged) or 'nobody')} |",
+        f"| Paged | {table_cell(', '.join(status.paged) or 'nobody')} |",
         "",
         "## Why this severity",
-        *[f"- {reason.dimension}: {reason.explanation} ({reason.severity.value})" for reason in reasons],
+        *[
+            f"- {reason.dimension}: {plain(reason.explanation)} ({reason.severity.value})"
+            for reason in reasons
+        ],
         "",
         "## Timeline (UTC)",
         "",
         "| Time | Event | Actor | What happened |",
         "|---|---|---|---|",
-        *[
-            f"| {event.at:%Y-%m-%d %H:%M:%S} | {event.kind.value} | {_cell(event.actor)} | {_cell(event.summary)} |"
-            for event in status.timeline
-        ],
+        *[_timeline_row(event) for event in status.timeline],
         "",
         "## Contributing factors",
         "",

@@ -1,4 +1,4 @@
-"""Load a policy YAML into the `Policy` model, with errors that name the file, the path inside it and the fix."""
+"""Load a policy YAML into the `Policy` model; errors name the file, the path inside it and the fix."""
 
 from __future__ import annotations
 
@@ -26,7 +26,9 @@ def load_policy_file(path: Path) -> Policy:
     if document is None:
         document = {}
     if not isinstance(document, dict):
-        raise PolicyError(f"{path}: the top level must be a mapping (key: value), not {type(document).__name__}")
+        raise PolicyError(
+            f"{path}: the top level must be a mapping (key: value), not {type(document).__name__}"
+        )
     try:
         return Policy.model_validate(document)
     except ValidationError as error:

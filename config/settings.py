@@ -17,7 +17,7 @@ ENVIRONMENT_VARIABLES = {
     "WARROOM_DATA_DIR": "local state: SQLite file of the dev server, post-mortems (default .warroom)",
     "WARROOM_POLICY": "path of the policy YAML (default: the built-in policy)",
     "WARROOM_POSTMORTEM_DIR": "where post-mortem drafts are written (default <data dir>/postmortems)",
-    "WARROOM_METRICS_ADDRESS": "host:port of the worker's Prometheus endpoint (default 127.0.0.1:9464; '' = off)",
+    "WARROOM_METRICS_ADDRESS": "host:port of the Prometheus endpoint (default 127.0.0.1:9464; empty = off)",
     "WARROOM_LOG_LEVEL": "DEBUG, INFO, WARNING... (default INFO)",
 }
 

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Mapping
+import asyncio
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import pytest
+import yaml
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -18,6 +23,15 @@ from adapters.notify.base import Notifier
 from config.settings import Settings
 from workers.binaries import find_binary
 from workers.worker import build_worker
+from workflows.incident import IncidentWorkflow
+from workflows.messages import (
+    EventKind,
+    IncidentInput,
+    IncidentStatus,
+    Severity,
+    TimelineEvent,
+    incident_workflow_id,
+)
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 
@@ -51,11 +65,16 @@ async def running_worker(
 
 # The dev server carries the same low-latency settings as `warroom run`, so tests see the product's timing.
 DEV_SERVER_FLAGS = [
-    "--dynamic-config-value", "limit.historyCount.suggestContinueAsNew=40",
-    "--dynamic-config-value", "history.transferProcessorMaxPollRPS=1000",
-    "--dynamic-config-value", "history.timerProcessorMaxPollRPS=1000",
-    "--dynamic-config-value", "matching.numTaskqueueReadPartitions=1",
-    "--dynamic-config-value", "matching.numTaskqueueWritePartitions=1",
+    "--dynamic-config-value",
+    "limit.historyCount.suggestContinueAsNew=40",
+    "--dynamic-config-value",
+    "history.transferProcessorMaxPollRPS=1000",
+    "--dynamic-config-value",
+    "history.timerProcessorMaxPollRPS=1000",
+    "--dynamic-config-value",
+    "matching.numTaskqueueReadPartitions=1",
+    "--dynamic-config-value",
+    "matching.numTaskqueueWritePartitions=1",
 ]
 
 
@@ -88,3 +107,78 @@ async def workflow_task_failures(client: Client) -> list[str]:
             if event.HasField("workflow_task_failed_event_attributes")
         ]
     return failures
+
+
+def declared_incident(
+    service: str = "checkout", severity: Severity | None = Severity.SEV1, summary: str = "checkout is down"
+) -> IncidentInput:
+    return IncidentInput(
+        incident_key=f"test-{uuid4()}",
+        service=service,
+        summary=summary,
+        declared_by="alice",
+        severity=severity,
+    )
+
+
+async def start_incident(client: Client, settings: Settings, inp: IncidentInput) -> WorkflowHandle[Any, Any]:
+    return await client.start_workflow(
+        IncidentWorkflow.run, inp, id=incident_workflow_id(inp.incident_key), task_queue=settings.task_queue
+    )
+
+
+def events(status: IncidentStatus, kind: EventKind) -> list[TimelineEvent]:
+    return [event for event in status.timeline if event.kind is kind]
+
+
+class HealthEndpoint:
+    """A real HTTP server on loopback whose answer a test can flip between healthy and unhealthy."""
+
+    def __init__(self) -> None:
+        self.status_code = 200
+        self.requests = 0
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                endpoint.requests += 1
+                self.send_response(endpoint.status_code)
+                self.end_headers()
+                self.wfile.write(b"ok" if endpoint.status_code < 300 else b"down")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/healthz"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def close(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@pytest.fixture
+def health_endpoint() -> Iterator[HealthEndpoint]:
+    endpoint = HealthEndpoint()
+    yield endpoint
+    endpoint.close()
+
+
+def write_policy(path: Path, policy: dict[str, Any]) -> Path:
+    path.write_text(yaml.safe_dump(policy), encoding="utf-8")
+    return path
+
+
+async def status_when(
+    handle: WorkflowHandle[Any, Any], predicate: Callable[[IncidentStatus], bool], seconds: float = 10
+) -> IncidentStatus:
+    """Poll the status query until the predicate holds (bounded): signals and activities are asynchronous."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + seconds
+    while True:
+        status: IncidentStatus = await handle.query(IncidentWorkflow.status)
+        if predicate(status) or loop.time() > deadline:
+            return status
+        await asyncio.sleep(0.05)

@@ -34,7 +34,10 @@ def escalation_plan(policy: EscalationPolicy, severity: Severity) -> list[Escala
     for level, spec in enumerate(policy.levels):
         steps.append(
             EscalationStep(
-                index=len(steps), level=level + 1, level_name=spec.name, targets=spec.targets,
+                index=len(steps),
+                level=level + 1,
+                level_name=spec.name,
+                targets=spec.targets,
                 after=deadline * level,
             )
         )
@@ -42,8 +45,12 @@ def escalation_plan(policy: EscalationPolicy, severity: Severity) -> list[Escala
     for repeat in range(1, policy.final_level_repeats + 1):
         steps.append(
             EscalationStep(
-                index=len(steps), level=len(policy.levels), level_name=final.name, targets=final.targets,
-                after=deadline * (len(policy.levels) - 1 + repeat), repeat=repeat,
+                index=len(steps),
+                level=len(policy.levels),
+                level_name=final.name,
+                targets=final.targets,
+                after=deadline * (len(policy.levels) - 1 + repeat),
+                repeat=repeat,
             )
         )
     return steps

@@ -8,6 +8,7 @@ task that delivers it (the escalation loop re-checks it before every page).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
 
@@ -85,7 +86,10 @@ class IncidentWorkflow:
         )
         if inp.declared_by:
             self.state.record(
-                workflow.now(), EventKind.DECLARED, inp.declared_by, f"declared: {inp.summary or inp.service}",
+                workflow.now(),
+                EventKind.DECLARED,
+                inp.declared_by,
+                f"declared: {inp.summary or inp.service}",
                 severity=inp.severity.value if inp.severity else None,
             )
         # Bumped whenever the escalation plan may have changed, to wake the escalation timer early.
@@ -120,7 +124,8 @@ class IncidentWorkflow:
         self._enter(Phase.DETECTION)
         timeout = self._policy.detection_timeout
         self.state.next_deadline = Deadline(
-            kind="detection", due_at=workflow.now() + timeout,
+            kind="detection",
+            due_at=workflow.now() + timeout,
             description="close: no valid alert or declaration arrived",
         )
         try:
@@ -136,7 +141,8 @@ class IncidentWorkflow:
         self._enter(Phase.CLASSIFICATION)
         if self.state.declared_severity and self.state.declared_by:
             reason = ClassificationReason(
-                dimension="declared", severity=self.state.declared_severity,
+                dimension="declared",
+                severity=self.state.declared_severity,
                 explanation=f"declared {self.state.declared_severity.value} by {self.state.declared_by}",
             )
             classification = Classification(
@@ -175,15 +181,20 @@ class IncidentWorkflow:
             if health.healthy or not health.checked or request.force:
                 break
             self._record(
-                EventKind.REJECTED, request.by,
-                f"resolve refused: health gate failed ({health.detail}); fix it or resend with \"force\": true",
+                EventKind.REJECTED,
+                request.by,
+                f'resolve refused: health gate failed ({health.detail}); fix it or resend with "force": true',
                 command_id=request.command_id,
             )
             self.state.resolve_request = None
         self.state.resolved_by = request.by
         self.state.resolved_at = workflow.now()
-        self._record(EventKind.RESOLVED, request.by, f"resolved{self._suffix(request.note)}",
-                     command_id=request.command_id)
+        self._record(
+            EventKind.RESOLVED,
+            request.by,
+            f"resolved{self._suffix(request.note)}",
+            command_id=request.command_id,
+        )
         await self._notify_resolution()
 
     async def _analyse(self) -> None:
@@ -215,17 +226,21 @@ class IncidentWorkflow:
             assert started is not None
             due_at = started + step.after
             self._set_deadline(
-                Deadline(kind="ack" if step.index else "escalation", due_at=due_at,
-                         description=f"page level {step.level} ({step.level_name})", targets=step.targets)
+                Deadline(
+                    kind="ack" if step.index else "escalation",
+                    due_at=due_at,
+                    description=f"page level {step.level} ({step.level_name})",
+                    targets=step.targets,
+                )
             )
             remaining = due_at - workflow.now()
             if remaining <= timedelta(0):
                 return self.state.is_acknowledged
-            version = self._plan_version
             try:
                 await workflow.wait_condition(
-                    lambda: self.state.is_acknowledged or self._plan_version != version,
-                    timeout=remaining, timeout_summary=f"ack deadline, then level {step.level}",
+                    self._acknowledged_or_replanned(),
+                    timeout=remaining,
+                    timeout_summary=f"ack deadline, then level {step.level}",
                 )
             except TimeoutError:
                 return self.state.is_acknowledged
@@ -236,11 +251,18 @@ class IncidentWorkflow:
                 return False
             step = refreshed
 
+    def _acknowledged_or_replanned(self) -> Callable[[], bool]:
+        version = self._plan_version
+        return lambda: self.state.is_acknowledged or self._plan_version != version
+
     async def _page(self, step: EscalationStep) -> None:
         kind = NotificationKind.PAGE if step.is_first_page else NotificationKind.ESCALATION
         subject = f"[{self._severity_label}] {self.state.service or 'incident'}: {self.state.summary or ''}"
         delivery = await self._notify(
-            f"page/{step.index}", kind, step.targets, subject,
+            f"page/{step.index}",
+            kind,
+            step.targets,
+            subject,
             f"{self._ack_hint()}\nEscalation level {step.level} ({step.level_name}).",
         )
         self.state.escalation_level = step.level
@@ -250,57 +272,84 @@ class IncidentWorkflow:
         event_kind = EventKind.PAGED if step.is_first_page else EventKind.ESCALATED
         outcome = "paged" if delivery.delivered else "page FAILED for"
         self._record(
-            event_kind, SYSTEM, f"{outcome} level {step.level} ({step.level_name}): {', '.join(step.targets)}",
-            channel=delivery.channel, delivered=delivery.delivered, detail=delivery.detail,
+            event_kind,
+            SYSTEM,
+            f"{outcome} level {step.level} ({step.level_name}): {', '.join(step.targets)}",
+            channel=delivery.channel,
+            delivered=delivery.delivered,
+            detail=delivery.detail,
         )
 
     async def _notify_resolution(self) -> None:
         if not self.state.paged:
             return
         delivery = await self._notify(
-            "resolution", NotificationKind.RESOLUTION, self.state.paged,
+            "resolution",
+            NotificationKind.RESOLUTION,
+            self.state.paged,
             f"[RESOLVED] {self.state.service or 'incident'}: {self.state.summary or ''}",
             f"Resolved by {self.state.resolved_by}.",
         )
-        self._record(EventKind.NOTE, SYSTEM, f"resolution sent to {', '.join(self.state.paged)}",
-                     delivered=delivery.delivered, detail=delivery.detail)
+        self._record(
+            EventKind.NOTE,
+            SYSTEM,
+            f"resolution sent to {', '.join(self.state.paged)}",
+            delivered=delivery.delivered,
+            detail=delivery.detail,
+        )
 
     async def _notify(
         self, step: str, kind: NotificationKind, recipients: list[str], subject: str, body: str
     ) -> DeliveryResult:
-        """Send through the notify activity; the idempotency key is workflow id + step, stable across retries."""
+        """Send via the notify activity; the idempotency key (workflow id + step) is stable across retries."""
         notification = Notification(
-            idempotency_key=f"{self.state.incident_id}/{step}", incident_id=self.state.incident_id,
-            kind=kind, channel=self._policy.page_channel, recipients=recipients,
-            severity=self.state.severity, service=self.state.service, subject=subject, body=body,
+            idempotency_key=f"{self.state.incident_id}/{step}",
+            incident_id=self.state.incident_id,
+            kind=kind,
+            channel=self._policy.page_channel,
+            recipients=recipients,
+            severity=self.state.severity,
+            service=self.state.service,
+            subject=subject,
+            body=body,
         )
         try:
             return await workflow.execute_activity(
-                ActivityName.NOTIFY, notification, result_type=DeliveryResult,
-                start_to_close_timeout=QUICK_ACTIVITY, retry_policy=NOTIFY_RETRY,
+                ActivityName.NOTIFY,
+                notification,
+                result_type=DeliveryResult,
+                start_to_close_timeout=QUICK_ACTIVITY,
+                retry_policy=NOTIFY_RETRY,
             )
         except ActivityError as error:
             # A channel that stays down must not stop the escalation: the failure is recorded and the
             # next level is still paged on time.
             cause = error.cause or error
-            return DeliveryResult(channel=notification.channel, recipients=recipients, delivered=False,
-                                  detail=str(cause))
+            return DeliveryResult(
+                channel=notification.channel, recipients=recipients, delivered=False, detail=str(cause)
+            )
 
     async def _check_health(self) -> HealthCheckResult:
         try:
             health = await workflow.execute_activity(
                 ActivityName.CHECK_HEALTH,
                 HealthCheckRequest(incident_id=self.state.incident_id, service=self.state.service),
-                result_type=HealthCheckResult, start_to_close_timeout=QUICK_ACTIVITY, retry_policy=HEALTH_RETRY,
+                result_type=HealthCheckResult,
+                start_to_close_timeout=QUICK_ACTIVITY,
+                retry_policy=HEALTH_RETRY,
             )
         except ActivityError as error:
-            health = HealthCheckResult(healthy=False, checked=True, detail=f"health check error: {error.cause}")
-        self._record(EventKind.HEALTH_CHECK, SYSTEM, health.detail, healthy=health.healthy, checked=health.checked)
+            health = HealthCheckResult(
+                healthy=False, checked=True, detail=f"health check error: {error.cause}"
+            )
+        self._record(
+            EventKind.HEALTH_CHECK, SYSTEM, health.detail, healthy=health.healthy, checked=health.checked
+        )
         return health
 
     # ------------------------------------------------------------------ signals (never raise)
 
-    @workflow.signal(description='An alert joins this incident. Normally sent by the intake, not by hand.')
+    @workflow.signal(description="An alert joins this incident. Normally sent by the intake, not by hand.")
     def add_alert(self, payload: Any = None) -> None:
         alert = self._parse(Alert, payload, "add_alert")
         if alert is None:
@@ -314,8 +363,14 @@ class IncidentWorkflow:
         self.state.alert_count += 1
         self.state.service = self.state.service or alert.service
         self.state.summary = self.state.summary or alert.summary
-        self._record(EventKind.ALERT, alert.source, f"{alert.status.value}: {alert.summary}",
-                     dedup_key=alert.dedup_key, service=alert.service, severity_hint=alert.severity_hint)
+        self._record(
+            EventKind.ALERT,
+            alert.source,
+            f"{alert.status.value}: {alert.summary}",
+            dedup_key=alert.dedup_key,
+            service=alert.service,
+            severity_hint=alert.severity_hint,
+        )
         if alert.status is AlertStatus.FIRING:
             self._widen_impact(alert)
 
@@ -325,8 +380,12 @@ class IncidentWorkflow:
         if command is None:
             return
         if self.state.is_acknowledged:
-            self._record(EventKind.IGNORED, command.by,
-                         f"already acknowledged by {self.state.acknowledged_by}", command_id=command.command_id)
+            self._record(
+                EventKind.IGNORED,
+                command.by,
+                f"already acknowledged by {self.state.acknowledged_by}",
+                command_id=command.command_id,
+            )
             return
         self._acknowledge(command.by, f"acknowledged{self._suffix(command.note)}", command.command_id)
 
@@ -341,10 +400,14 @@ class IncidentWorkflow:
         command = self._parse_command(Reclassify, payload, "reclassify")
         if command is None:
             return
-        reason = ClassificationReason(dimension="human", severity=command.severity, explanation=command.reason)
+        reason = ClassificationReason(
+            dimension="human", severity=command.severity, explanation=command.reason
+        )
         self._set_classification(
             Classification(severity=command.severity, reasons=[reason], decided_by=command.by),
-            EventKind.RECLASSIFIED, command.by, command.command_id,
+            EventKind.RECLASSIFIED,
+            command.by,
+            command.command_id,
         )
 
     @workflow.signal(description='The bleeding stopped: {"by": "your-name", "note": "what was done"}')
@@ -357,8 +420,12 @@ class IncidentWorkflow:
             return
         self._acknowledge_implicitly(command.by, "mitigate", command.command_id)
         self.state.mitigated_at = workflow.now()
-        self._record(EventKind.MITIGATED, command.by, f"mitigated{self._suffix(command.note)}",
-                     command_id=command.command_id)
+        self._record(
+            EventKind.MITIGATED,
+            command.by,
+            f"mitigated{self._suffix(command.note)}",
+            command_id=command.command_id,
+        )
 
     @workflow.signal(description='Close it: {"by": "your-name", "note": "optional", "force": false}')
     def resolve(self, payload: Any = None) -> None:
@@ -366,15 +433,22 @@ class IncidentWorkflow:
         if command is None:
             return
         if self._resolve_requested:
-            self._record(EventKind.IGNORED, command.by, "resolution already in progress",
-                         command_id=command.command_id)
+            self._record(
+                EventKind.IGNORED, command.by, "resolution already in progress", command_id=command.command_id
+            )
             return
         self._acknowledge_implicitly(command.by, "resolve", command.command_id)
         self.state.resolve_request = command
-        self._record(EventKind.RESOLVE_REQUESTED, command.by, "resolve requested; checking health",
-                     command_id=command.command_id)
+        self._record(
+            EventKind.RESOLVE_REQUESTED,
+            command.by,
+            "resolve requested; checking health",
+            command_id=command.command_id,
+        )
 
-    @workflow.query(description="Phase, severity with reasons, who is paged and acked, next deadline, timeline.")
+    @workflow.query(
+        description="Phase, severity with reasons, who is paged and acked, next deadline, timeline."
+    )
     def status(self) -> IncidentStatus:
         return self.state.to_status()
 
@@ -383,15 +457,23 @@ class IncidentWorkflow:
     def _parse(self, model: type[ModelT], payload: Any, signal: str) -> ModelT | None:
         """Validate a signal payload; a bad one is recorded as rejected, never raised."""
         if payload is None:
-            self._record(EventKind.REJECTED, "unknown", f"{signal}: empty payload; send a JSON object "
-                         f"(see the examples in this incident's details)", signal=signal)
+            self._record(
+                EventKind.REJECTED,
+                "unknown",
+                f"{signal}: empty payload; send a JSON object (see the examples in this incident's details)",
+                signal=signal,
+            )
             return None
         try:
             return model.model_validate(payload)
         except ValidationError as error:
             actor = payload.get("by") if isinstance(payload, dict) else None
-            self._record(EventKind.REJECTED, str(actor or "unknown"),
-                         f"{signal}: {_validation_reason(error)}", signal=signal)
+            self._record(
+                EventKind.REJECTED,
+                str(actor or "unknown"),
+                f"{signal}: {_validation_reason(error)}",
+                signal=signal,
+            )
             return None
 
     def _parse_command(
@@ -404,7 +486,9 @@ class IncidentWorkflow:
         if command_id and not self.state.remember(f"command:{command_id}"):
             return None
         if self.state.is_finished and not allow_after_resolution:
-            self._record(EventKind.REJECTED, by, f"{signal}: incident already resolved", command_id=command_id)
+            self._record(
+                EventKind.REJECTED, by, f"{signal}: incident already resolved", command_id=command_id
+            )
             return None
         return command
 
@@ -440,7 +524,9 @@ class IncidentWorkflow:
         self.state.classification = classification
         change = f"{previous.value} -> " if previous and previous != classification.severity else ""
         reasons = "; ".join(reason.explanation for reason in classification.reasons)
-        self._record(kind, actor, f"{change}{classification.severity.value}: {reasons}", command_id=command_id)
+        self._record(
+            kind, actor, f"{change}{classification.severity.value}: {reasons}", command_id=command_id
+        )
         self._plan_version += 1
         self._upsert_search_attributes()
 
@@ -461,8 +547,9 @@ class IncidentWorkflow:
         self.state.next_deadline = deadline
         workflow.set_current_details(render_details(self.state))
 
-    def _record(self, kind: EventKind, actor: str, summary: str, command_id: str | None = None,
-                **details: Any) -> None:
+    def _record(
+        self, kind: EventKind, actor: str, summary: str, command_id: str | None = None, **details: Any
+    ) -> None:
         self.state.record(workflow.now(), kind, actor, summary, command_id, **details)
         workflow.set_current_details(render_details(self.state))
 
@@ -483,8 +570,10 @@ class IncidentWorkflow:
         return self.state.severity.value if self.state.severity else "SEV-?"
 
     def _ack_hint(self) -> str:
-        return (f"Acknowledge: warroom ack {self.state.incident_id} --by <you>  "
-                f"(or signal 'acknowledge' with {{\"by\": \"<you>\"}})")
+        return (
+            f"Acknowledge: warroom ack {self.state.incident_id} --by <you>  "
+            f'(or signal \'acknowledge\' with {{"by": "<you>"}})'
+        )
 
     @staticmethod
     def _suffix(note: str | None) -> str:
@@ -498,8 +587,10 @@ class IncidentWorkflow:
             return (moment - opened).total_seconds() if moment else None
 
         return IncidentResult(
-            incident_id=self.state.incident_id, severity=self.state.severity,
-            acknowledged_by=self.state.acknowledged_by, resolved_by=self.state.resolved_by,
+            incident_id=self.state.incident_id,
+            severity=self.state.severity,
+            acknowledged_by=self.state.acknowledged_by,
+            resolved_by=self.state.resolved_by,
             postmortem_path=self.state.postmortem_path,
             time_to_acknowledge_seconds=seconds_since_open(self.state.acknowledged_at),
             time_to_resolve_seconds=seconds_since_open(self.state.resolved_at),

@@ -17,4 +17,6 @@ async def check_http_health(url: str) -> HealthCheckResult:
         return HealthCheckResult(healthy=False, checked=True, detail=f"{url}: {type(error).__name__} {error}")
     healthy = 200 <= response.status_code < 300
     verdict = "healthy" if healthy else "unhealthy"
-    return HealthCheckResult(healthy=healthy, checked=True, detail=f"{url} answered {response.status_code}: {verdict}")
+    return HealthCheckResult(
+        healthy=healthy, checked=True, detail=f"{url} answered {response.status_code}: {verdict}"
+    )

@@ -21,6 +21,8 @@ class ConsoleNotifier:
         )
         stream.flush()
         return DeliveryResult(
-            channel="console", recipients=notification.recipients, delivered=True,
+            channel="console",
+            recipients=notification.recipients,
+            delivered=True,
             detail=f"printed to the worker console for {recipients}",
         )

@@ -1,0 +1,58 @@
+"""What humans read: the post-mortem draft and the Web UI details, with hostile text kept as data."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from activities.postmortem import postmortem_filename, render_postmortem_markdown
+from workflows.details import render_details
+from workflows.messages import Deadline, EventKind, Impact, Phase, Severity
+from workflows.policy import SeverityMatrix
+from workflows.severity import classify
+from workflows.state import IncidentState
+
+T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
+
+
+def incident() -> IncidentState:
+    state = IncidentState(incident_id="incident-abc", service="checkout", summary="pay | fail\n<b>x</b>")
+    state.classification = classify(Impact(user_scope="all"), SeverityMatrix())
+    state.record(T0, EventKind.ALERT, "alertmanager", "firing: 5xx | high")
+    state.acknowledged_by, state.acknowledged_at = "bob", T0 + timedelta(minutes=4, seconds=5)
+    state.record(T0 + timedelta(minutes=4, seconds=5), EventKind.ACKNOWLEDGED, "bob", "acknowledged")
+    state.record(T0 + timedelta(hours=1), EventKind.RESOLVED, "bob", "resolved")
+    return state
+
+
+def test_postmortem_has_metrics_reasons_and_a_timeline_whose_cells_cannot_break_the_table() -> None:
+    markdown = render_postmortem_markdown(incident().to_status())
+    assert "| Time to acknowledge | 0h 04m 05s |" in markdown
+    assert "| Time to resolve | 1h 00m 00s |" in markdown
+    assert "- user_scope: all of users affected (SEV-1)" in markdown
+    assert "firing: 5xx \\| high" in markdown
+    timeline_rows = [line for line in markdown.splitlines() if line.startswith("| 2026-11-26")]
+    assert len(timeline_rows) == 3 and all(row.count(" | ") == 3 for row in timeline_rows)
+
+
+def test_postmortem_file_names_are_safe() -> None:
+    assert postmortem_filename("incident-../../etc/passwd") == "incident-.._.._etc_passwd.md"
+
+
+def test_details_show_the_next_deadline_and_the_json_to_paste() -> None:
+    state = incident()
+    state.phase = Phase.RESPONSE
+    state.acknowledged_at = None
+    state.next_deadline = Deadline(
+        kind="ack", due_at=T0 + timedelta(minutes=15), description="page level 2", targets=["manager"]
+    )
+    details = render_details(state)
+    assert details.startswith(f"## {Severity.SEV1.value} · checkout · response")
+    assert "**Next:** page level 2 (manager) at 2026-11-26 12:15:00 UTC" in details
+    assert '`acknowledge`: `{"by": "your-name"}`' in details
+
+
+def test_html_in_user_text_is_escaped_everywhere_it_is_rendered() -> None:
+    state = incident()
+    assert "<b>" not in render_details(state) and "&lt;b&gt;x&lt;/b&gt;" in render_details(state)
+    markdown = render_postmortem_markdown(state.to_status())
+    assert "<b>" not in markdown and "&lt;b&gt;" in markdown

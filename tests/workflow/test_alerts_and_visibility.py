@@ -1,0 +1,134 @@
+"""Signal-with-start, search attributes and visibility on the real dev server."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from io import StringIO
+from typing import Any
+from uuid import uuid4
+
+from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.testing import WorkflowEnvironment
+
+from adapters.notify.console import ConsoleNotifier
+from config.settings import Settings
+from tests.conftest import events, running_worker
+from workflows.incident import IncidentWorkflow
+from workflows.messages import Alert, EventKind, Impact, IncidentInput, Phase, Severity, incident_workflow_id
+
+
+async def signal_with_start(client: Client, settings: Settings, alert: Alert) -> WorkflowHandle[Any, Any]:
+    return await client.start_workflow(
+        IncidentWorkflow.run,
+        IncidentInput(incident_key=alert.dedup_key),
+        id=incident_workflow_id(alert.dedup_key),
+        task_queue=settings.task_queue,
+        start_signal="add_alert",
+        start_signal_args=[alert],
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+
+
+def firing(dedup_key: str, event_id: str, **impact: Any) -> Alert:
+    return Alert(
+        source="alertmanager",
+        dedup_key=dedup_key,
+        event_id=event_id,
+        service="checkout",
+        summary="5xx rate above 5%",
+        severity_hint="warning",
+        impact=Impact(**impact),
+    )
+
+
+async def eventually(check: Callable[[], Awaitable[bool]], seconds: float = 10) -> bool:
+    """Visibility is eventually consistent: poll with a bounded wait."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while asyncio.get_running_loop().time() < deadline:
+        if await check():
+            return True
+        await asyncio.sleep(0.2)
+    return False
+
+
+async def test_signal_with_start_twice_joins_one_incident_and_ignores_a_repeat(
+    dev_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    client = dev_env.client
+    key = f"group-{uuid4()}"
+    async with running_worker(client, settings, {"console": ConsoleNotifier(StringIO())}):
+        first = await signal_with_start(client, settings, firing(key, "delivery-1", regions=["eu-west-1"]))
+        second = await signal_with_start(
+            client, settings, firing(key, "delivery-2", regions=["eu-west-1", "us-east-1"])
+        )
+        repeat = await signal_with_start(client, settings, firing(key, "delivery-2"))
+        assert first.result_run_id == second.result_run_id == repeat.result_run_id
+
+        async def both_alerts_in() -> bool:
+            return (await first.query(IncidentWorkflow.status)).alert_count == 2
+
+        assert await eventually(both_alerts_in)
+        status = await first.query(IncidentWorkflow.status)
+        assert len(events(status, EventKind.ALERT)) == 2
+        # The second alert widened the impact to two regions: the matrix raised SEV-3 to SEV-2.
+        assert status.severity is Severity.SEV2
+        assert status.classification is not None
+        assert any("multi-region" in reason.explanation for reason in status.classification.reasons)
+
+        count = await client.count_workflows(f'WorkflowId = "{first.id}"')
+        assert count.count == 1
+        await first.signal(IncidentWorkflow.resolve, {"by": "bob"})
+        await first.result()
+
+
+async def test_list_by_phase_and_severity_finds_the_incident(
+    dev_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    client = dev_env.client
+    key = f"visible-{uuid4()}"
+    async with running_worker(client, settings, {"console": ConsoleNotifier(StringIO())}):
+        handle = await signal_with_start(client, settings, firing(key, "d-1", user_scope="all"))
+        in_response = (
+            f'WorkflowId = "{handle.id}" AND IncidentPhase = "response" AND IncidentSeverity = "SEV-1"'
+        )
+
+        async def found(query: str) -> bool:
+            return (await client.count_workflows(query)).count == 1
+
+        assert await eventually(lambda: found(in_response))
+        assert await eventually(lambda: found(f'WorkflowId = "{handle.id}" AND IncidentService = "checkout"'))
+        await handle.signal(IncidentWorkflow.resolve, {"by": "bob"})
+        await handle.result()
+        assert await eventually(lambda: found(f'WorkflowId = "{handle.id}" AND IncidentPhase = "closed"'))
+        assert not await found(in_response)
+
+
+async def test_a_malformed_alert_is_rejected_and_the_incident_waits_for_a_valid_one(
+    dev_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    client = dev_env.client
+    key = f"bad-{uuid4()}"
+    async with running_worker(client, settings, {"console": ConsoleNotifier(StringIO())}):
+        handle = await client.start_workflow(
+            IncidentWorkflow.run,
+            IncidentInput(incident_key=key),
+            id=incident_workflow_id(key),
+            task_queue=settings.task_queue,
+            start_signal="add_alert",
+            start_signal_args=[{"service": ""}],
+        )
+        await asyncio.sleep(0.5)
+        status = await handle.query(IncidentWorkflow.status)
+        assert status.phase is Phase.DETECTION and status.alert_count == 0
+        assert "add_alert" in events(status, EventKind.REJECTED)[0].summary
+
+        await handle.signal(IncidentWorkflow.add_alert, firing(key, "d-1"))
+        assert await eventually(lambda: _phase_is(handle, Phase.RESPONSE))
+        await handle.signal(IncidentWorkflow.resolve, {"by": "bob"})
+        await handle.result()
+
+
+async def _phase_is(handle: WorkflowHandle[Any, Any], phase: Phase) -> bool:
+    return (await handle.query(IncidentWorkflow.status)).phase is phase
