@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import os
+import re
 import signal
 import socket
 import sys
@@ -334,11 +335,22 @@ async def run_worker(settings: Settings, announce: Announce) -> None:
     try:
         client = await connect(settings, runtime)
     except RuntimeError as error:  # how the SDK reports "Failed client connect"
-        raise StackError(f"cannot reach Temporal at {settings.temporal_address}: {error}") from None
+        raise StackError(
+            f"cannot reach Temporal at {settings.temporal_address}: {transport_reason(error)}"
+        ) from None
     metrics = f", metrics http://{settings.metrics_address}/metrics" if settings.metrics_address else ""
     announce(f"worker on task queue '{settings.task_queue}' at {settings.temporal_address}{metrics}")
     await serve_worker(client, settings, stop)
     announce("worker stopped.")
+
+
+def transport_reason(error: Exception) -> str:
+    """The human part of the SDK's connection error, e.g. 'Connection refused' out of a tonic error dump."""
+    text = str(error)
+    found = re.search(r'message: "([^"]+)"', text)
+    if found:
+        return found.group(1)
+    return text.removeprefix("Failed client connect: ")[:300]
 
 
 def _metrics_bind(address: str) -> tuple[str, int] | None:
