@@ -1,0 +1,134 @@
+"""The `warroom` commands through the real entry point, against the session dev server and a test worker."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+from temporalio.testing import WorkflowEnvironment
+
+from tests.cli.conftest import Result, Warroom, eventually, run_warroom
+from workflows.messages import EventKind, IncidentStatus, Phase
+
+
+async def declare(warroom: Warroom, *extra: str) -> str:
+    result = await warroom("declare", "--service", "checkout", "--summary", "payments failing", *extra)
+    assert result.code == 0, result.output
+    return result.stdout.strip()
+
+
+def assert_clean_failure(result: Result, code: int, message: str) -> None:
+    assert result.code == code, result.output
+    assert message in result.stderr
+    assert "Traceback" not in result.output
+
+
+async def test_declare_prints_the_incident_id_and_status_shows_it(warroom: Warroom) -> None:
+    key = f"checkout-{uuid4().hex[:8]}"
+    incident_id = await declare(warroom, "--severity", "SEV-2", "--by", "alice", "--key", key)
+    assert incident_id == f"incident-{key}"
+
+    human = await warroom("status", key)  # the key works as well as the full id
+    assert human.code == 0, human.output
+    assert incident_id in human.stdout
+    assert "SEV-2" in human.stdout
+    assert "declared SEV-2 by alice" in human.stdout
+
+    as_json = await warroom("status", incident_id, "--json")
+    status = IncidentStatus.model_validate_json(as_json.stdout)
+    assert status.severity == "SEV-2"
+    assert status.timeline[0].kind is EventKind.DECLARED and status.timeline[0].actor == "alice"
+
+
+async def test_declaring_an_open_incident_twice_is_refused(warroom: Warroom) -> None:
+    key = f"dup-{uuid4().hex[:8]}"
+    await declare(warroom, "--key", key, "--severity", "SEV-3")
+    again = await warroom("declare", "--service", "checkout", "--summary", "again", "--key", key)
+    assert_clean_failure(again, 1, "already exists")
+
+
+async def test_ack_is_accepted_and_a_second_ack_is_reported_as_ignored(warroom: Warroom) -> None:
+    incident_id = await declare(warroom, "--severity", "SEV-1")
+
+    first = await warroom("ack", incident_id, "--by", "bob", "--note", "on it")
+    assert first.code == 0, first.output
+    assert "accepted (acknowledged): acknowledged: on it" in first.stdout
+
+    second = await warroom("ack", incident_id, "--by", "carol")
+    assert second.code == 0, second.output
+    assert "ignored: already acknowledged by bob" in second.stdout
+
+
+async def test_a_note_appears_in_the_timeline(warroom: Warroom) -> None:
+    incident_id = await declare(warroom, "--severity", "SEV-3")
+
+    noted = await warroom("note", incident_id, "db pool exhausted on replica 2", "--by", "dana")
+    assert noted.code == 0, noted.output
+    assert "accepted (note)" in noted.stdout
+
+    status = await warroom("status", incident_id)
+    assert "dana" in status.stdout and "db pool exhausted on replica 2" in status.stdout
+
+
+async def test_resolve_closes_the_incident_and_status_of_the_closed_incident_still_works(
+    warroom: Warroom, dev_env: WorkflowEnvironment
+) -> None:
+    incident_id = await declare(warroom, "--severity", "SEV-2")
+
+    resolved = await warroom("resolve", incident_id, "--note", "rolled back", "--by", "erin")
+    assert resolved.code == 0, resolved.output
+    assert "accepted (resolved): resolved: rolled back" in resolved.stdout
+    await dev_env.client.get_workflow_handle(incident_id).result()  # the workflow has closed
+
+    closed = await warroom("status", incident_id, "--json")
+    assert closed.code == 0, closed.output
+    status = IncidentStatus.model_validate_json(closed.stdout)
+    assert status.phase is Phase.CLOSED and status.resolved_by == "erin"
+
+    late_ack = await warroom("ack", incident_id)
+    assert_clean_failure(late_ack, 1, "already closed")
+
+
+async def test_reclassify_with_a_bad_severity_is_a_usage_error_naming_the_field() -> None:
+    result = await run_warroom("reclassify", "some-incident", "--severity", "SEV-9", "--reason", "worse")
+    assert result.code == 2, result.output
+    assert "--severity" in result.stderr and "SEV-9" in result.stderr
+    assert "Traceback" not in result.output
+
+
+async def test_list_by_phase_finds_the_open_incident_and_not_under_closed(warroom: Warroom) -> None:
+    service = f"svc-{uuid4().hex[:8]}"  # unique, so other tests' incidents never match
+    incident_id = await declare(warroom, "--severity", "SEV-2", "--service", service)
+
+    async def listed_in_response() -> bool:
+        result = await warroom("list", "--phase", "response", "--service", service)
+        assert result.code == 0, result.output
+        return incident_id in result.stdout
+
+    await eventually(listed_in_response)
+    closed = await warroom("list", "--phase", "closed", "--service", service)
+    assert closed.code == 0, closed.output
+    assert incident_id not in closed.stdout
+
+
+async def test_list_with_an_unknown_phase_is_a_usage_error() -> None:
+    result = await run_warroom("list", "--phase", "nonsense")
+    assert result.code == 2, result.output
+    assert "--phase" in result.stderr and "nonsense" in result.stderr and "response" in result.stderr
+
+
+async def test_an_unknown_incident_is_reported_without_a_traceback(warroom: Warroom) -> None:
+    assert_clean_failure(await warroom("status", "no-such-key"), 1, "no incident 'incident-no-such-key'")
+    assert_clean_failure(await warroom("ack", "no-such-key"), 1, "no incident")
+
+
+async def test_an_unreachable_server_is_reported_without_a_traceback() -> None:
+    result = await run_warroom("status", "anything", env={"WARROOM_TEMPORAL_ADDRESS": "127.0.0.1:1"})
+    assert_clean_failure(result, 1, "cannot reach Temporal at 127.0.0.1:1")
+
+
+async def test_help_lists_the_commands() -> None:
+    result = await run_warroom("--help")
+    assert result.code == 0, result.output
+    for command in ("run", "worker", "declare", "ack", "note", "mitigate", "resolve", "reclassify", "status",
+                    "list"):  # fmt: skip
+        assert f" {command} " in result.stdout
