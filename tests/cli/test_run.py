@@ -23,10 +23,16 @@ STARTUP_TIMEOUT = 30.0
 STOP_TIMEOUT = 15.0
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+def free_ports(count: int) -> list[int]:
+    """Distinct free ports: all are held at once, or the OS may hand out the same one twice."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
 
 
 @dataclass
@@ -58,7 +64,7 @@ class Stack:
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     """`warroom run` on free ports with a temporary data dir; killed (with its server) if a test fails."""
-    port, ui_port, metrics_port = free_port(), free_port(), free_port()
+    port, ui_port, metrics_port = free_ports(3)
     env = {
         **inherited_env(),
         "WARROOM_TASK_QUEUE": f"run-{uuid4()}",
