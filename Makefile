@@ -4,8 +4,11 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+# The Web UI test drives Debian's chromium (never a browser download); installed once, as root or via sudo.
+CHROMIUM := /usr/bin/chromium
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck unit install install-test clean
+.PHONY: run test lint typecheck install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +34,11 @@ lint: install-test
 typecheck: install-test
 	$(BIN)/mypy
 
-test: lint typecheck
+$(CHROMIUM):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
+
+test: lint typecheck $(CHROMIUM)
 	$(BIN)/pytest
 
 clean:

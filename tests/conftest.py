@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import socket
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
@@ -78,15 +79,27 @@ DEV_SERVER_FLAGS = [
 ]
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 @pytest.fixture(scope="session")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+def dev_ui_port() -> int:
+    return free_port()
+
+
+@pytest.fixture(scope="session")
+async def dev_env(dev_ui_port: int) -> AsyncIterator[WorkflowEnvironment]:
     """A real dev server (visibility, signal-with-start, replay). At the end of the session every workflow it
     ran is checked: no history may contain a WorkflowTaskFailed event."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_binary("temporal"),
         data_converter=pydantic_data_converter,
         search_attributes=ALL_SEARCH_ATTRIBUTES,
-        ui=False,
+        ui=True,
+        ui_port=dev_ui_port,
         dev_server_extra_args=DEV_SERVER_FLAGS,
     )
     yield env

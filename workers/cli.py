@@ -18,9 +18,9 @@ import re
 import sys
 import time
 import traceback
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from contextlib import suppress
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
@@ -34,6 +34,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from config.settings import Settings
+from workers.cli_render import render_status, render_table
 from workers.client import connect
 from workers.dev_stack import transport_reason
 from workflows.messages import (
@@ -62,7 +63,6 @@ STATUS_QUERY = "status"
 OUTCOME_WAIT_SECONDS = 5.0
 POLL_INTERVAL_SECONDS = 0.1
 QUERY_TIMEOUT = timedelta(seconds=5)
-RECENT_EVENTS = 10
 
 # Where a contract field comes from on the command line, so a validation error names what the user typed.
 CLI_NAMES = {
@@ -462,75 +462,6 @@ def _quoted(value: str) -> str:
 async def _list_executions(settings: Settings, query: str, limit: int) -> list[WorkflowExecution]:
     client = await _connect(settings)
     return [execution async for execution in client.list_workflows(query, limit=limit)]
-
-
-# --------------------------------------------------------------------------- rendering
-
-
-def render_status(incident: IncidentStatus) -> str:
-    severity = incident.severity.value if incident.severity else "unclassified"
-    lines = [
-        f"{incident.incident_id}  ·  {severity}  ·  {incident.phase.value}",
-        f"{incident.service or 'unknown service'}: {incident.summary or ''}",
-    ]
-    if incident.classification:
-        reasons = "; ".join(reason.explanation for reason in incident.classification.reasons)
-        lines.append(f"severity:  {severity} (decided by {incident.classification.decided_by}): {reasons}")
-    lines.append(
-        f"paged:     {', '.join(incident.paged) if incident.paged else 'nobody yet'}"
-        + (f" (escalation level {incident.escalation_level})" if incident.escalation_level else "")
-    )
-    if incident.acknowledged_by:
-        lines.append(f"acked:     by {incident.acknowledged_by} at {_when(incident.acknowledged_at)}")
-    else:
-        lines.append("acked:     not yet")
-    if incident.mitigated_at:
-        lines.append(f"mitigated: at {_when(incident.mitigated_at)}")
-    if incident.resolved_by:
-        lines.append(f"resolved:  by {incident.resolved_by}")
-    if incident.next_deadline:
-        deadline = incident.next_deadline
-        targets = f" -> {', '.join(deadline.targets)}" if deadline.targets else ""
-        lines.append(
-            f"next:      {deadline.description}{targets} at {_when(deadline.due_at)} "
-            f"({_relative(deadline.due_at)})"
-        )
-    recent = incident.timeline[-RECENT_EVENTS:]
-    lines.append(f"timeline (last {len(recent)} of {len(incident.timeline)}):")
-    lines += [
-        f"  {_when(event.at)}  {event.kind.value:<17} {event.actor:<12} {event.summary}" for event in recent
-    ]
-    return "\n".join(lines)
-
-
-def render_table(executions: Iterable[WorkflowExecution]) -> str:
-    header = ("ID", "PHASE", "SEVERITY", "SERVICE", "STARTED (UTC)")
-    rows = [
-        (
-            execution.id,
-            execution.typed_search_attributes.get(INCIDENT_PHASE) or "-",
-            execution.typed_search_attributes.get(INCIDENT_SEVERITY) or "-",
-            execution.typed_search_attributes.get(INCIDENT_SERVICE) or "-",
-            execution.start_time.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
-        )
-        for execution in executions
-    ]
-    widths = [max(len(row[column]) for row in [header, *rows]) for column in range(len(header))]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
-        for row in [header, *rows]
-    )
-
-
-def _when(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
-
-
-def _relative(moment: datetime) -> str:
-    seconds = int((moment - datetime.now(UTC)).total_seconds())
-    minutes, rest = divmod(abs(seconds), 60)
-    span = f"{minutes}m {rest}s" if minutes else f"{rest}s"
-    return f"in {span}" if seconds >= 0 else f"{span} overdue"
 
 
 # --------------------------------------------------------------------------- Temporal access and errors

@@ -7,6 +7,7 @@ import logging
 import sys
 
 import structlog
+from temporalio import activity, workflow
 
 
 def configure_logging(level: str = "INFO") -> None:
@@ -29,6 +30,9 @@ def configure_logging(level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    # The SDK appends its info dict to every message; the same data already arrives as structured extras.
+    activity.logger.activity_info_on_message = False
+    workflow.logger.workflow_info_on_message = False
     structlog.configure(
         processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -467,11 +467,14 @@ class IncidentWorkflow:
         try:
             return model.model_validate(payload)
         except ValidationError as error:
-            actor = payload.get("by") if isinstance(payload, dict) else None
+            # Keep who sent it and its command id, so the sender (e.g. the CLI) can find its verdict.
+            fields = payload if isinstance(payload, dict) else {}
+            actor, command_id = fields.get("by"), fields.get("command_id")
             self._record(
                 EventKind.REJECTED,
-                str(actor or "unknown"),
+                actor if isinstance(actor, str) and actor else "unknown",
                 f"{signal}: {_validation_reason(error)}",
+                command_id=command_id if isinstance(command_id, str) else None,
                 signal=signal,
             )
             return None

@@ -15,9 +15,10 @@ class ConsoleNotifier:
     async def send(self, notification: Notification) -> DeliveryResult:
         stream = self._stream or sys.stdout
         recipients = ", ".join(notification.recipients)
+        body = "\n".join(f"    {line}" for line in notification.body.splitlines())
         stream.write(
             f"\n>>> {notification.kind.value.upper()} to {recipients}: {notification.subject}\n"
-            f"    {notification.body}\n    (key {notification.idempotency_key})\n"
+            f"{body}\n    (key {notification.idempotency_key})\n"
         )
         stream.flush()
         return DeliveryResult(

@@ -7,6 +7,7 @@ import pytest
 
 from config.policy_file import PolicyError, load_policy_file
 from workflows.messages import Severity
+from workflows.policy import Policy
 
 
 def test_durations_accept_human_units(tmp_path: Path) -> None:
@@ -40,3 +41,12 @@ def test_errors_name_the_file_and_the_path_inside_it(tmp_path: Path, text: str, 
 def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="cannot read policy file"):
         load_policy_file(tmp_path / "nope.yaml")
+
+
+def test_the_example_policy_loads_and_matches_the_built_in_defaults() -> None:
+    example = load_policy_file(Path(__file__).parents[2] / "config" / "example-policy.yaml")
+    defaults = Policy()
+    assert example.name == "example"
+    assert example.escalation == defaults.escalation
+    assert example.severity.revenue_per_hour == defaults.severity.revenue_per_hour
+    assert example.health_checks == {"checkout": "http://127.0.0.1:8080/healthz"}

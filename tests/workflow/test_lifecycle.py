@@ -61,7 +61,7 @@ async def test_bad_and_empty_acknowledge_are_rejected_into_the_timeline_and_the_
     async with running_worker(client, settings, {"console": ConsoleNotifier(StringIO())}):
         handle = await start_incident(client, settings, declared_incident())
         await status_when(handle, lambda status: status.phase is Phase.RESPONSE)
-        await handle.signal(IncidentWorkflow.acknowledge, {"byy": "bob"})
+        await handle.signal(IncidentWorkflow.acknowledge, {"byy": "bob", "command_id": "typo-1"})
         await handle.signal(IncidentWorkflow.acknowledge)  # an empty Data box in the Web UI sends no argument
         await handle.signal(IncidentWorkflow.acknowledge, "bob")
         await handle.signal(IncidentWorkflow.reclassify, {"by": "bob", "severity": "SEV-9", "reason": "x"})
@@ -69,6 +69,7 @@ async def test_bad_and_empty_acknowledge_are_rejected_into_the_timeline_and_the_
         rejected = [event.summary for event in events(status, EventKind.REJECTED)]
         assert len(rejected) == 4, rejected
         assert "byy: Extra inputs are not permitted" in rejected[0] and "by: Field required" in rejected[0]
+        assert events(status, EventKind.REJECTED)[0].command_id == "typo-1"
         assert "empty payload" in rejected[1]
         assert "acknowledge: " in rejected[2]
         assert "severity" in rejected[3]
