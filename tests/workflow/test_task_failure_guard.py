@@ -29,7 +29,9 @@ class BrokenWorkflow:
 async def test_the_guard_reports_a_workflow_task_failure(dev_env: WorkflowEnvironment) -> None:
     namespace = f"guard-{uuid4().hex[:8]}"
     await dev_env.client.workflow_service.register_namespace(
-        RegisterNamespaceRequest(namespace=namespace, workflow_execution_retention_period=Duration(seconds=86400))
+        RegisterNamespaceRequest(
+            namespace=namespace, workflow_execution_retention_period=Duration(seconds=86400)
+        )
     )
     client = await Client.connect(dev_env.client.service_client.config.target_host, namespace=namespace)
     for _ in range(50):  # a new namespace takes a moment to reach every service
