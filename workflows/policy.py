@@ -13,6 +13,7 @@ from typing import Annotated
 from pydantic import BeforeValidator, Field, model_validator
 
 from workflows.messages import Contract, Severity
+from workflows.roster import Roster
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -96,6 +97,7 @@ class Policy(Contract):
     name: str = "default"
     severity: SeverityMatrix = Field(default_factory=SeverityMatrix)
     escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
+    roster: Roster = Field(default_factory=Roster)
     page_channel: str = Field(default="console", description="channel name the worker resolves")
     health_checks: dict[str, str] = Field(
         default_factory=dict, description="service -> URL whose 2xx answer means healthy"
