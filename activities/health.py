@@ -31,6 +31,6 @@ class HealthActivities:
 
 
 def _current_policy(settings: Settings) -> Policy:
-    from config.policy_file import load_policy_file
+    from config.policy_file import DEFAULT_POLICY_FILE, load_policy_file
 
-    return load_policy_file(settings.policy_file) if settings.policy_file else Policy()
+    return load_policy_file(settings.policy_file or DEFAULT_POLICY_FILE)

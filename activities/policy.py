@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from temporalio import activity
 
-from config.policy_file import load_policy_file
+from config.policy_file import DEFAULT_POLICY_FILE, load_policy_file
 from config.settings import Settings
 from workflows.messages import LoadPolicyRequest
 from workflows.policy import Policy
@@ -16,6 +16,4 @@ class PolicyActivities:
 
     @activity.defn(name="load_policy")
     async def load_policy(self, request: LoadPolicyRequest) -> Policy:
-        if self._settings.policy_file is None:
-            return Policy()
-        return load_policy_file(self._settings.policy_file)
+        return load_policy_file(self._settings.policy_file or DEFAULT_POLICY_FILE)

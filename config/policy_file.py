@@ -9,6 +9,8 @@ from pydantic import ValidationError
 
 from workflows.policy import Policy
 
+DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.yaml")
+
 
 class PolicyError(ValueError):
     """A policy file that cannot be used; the message is meant for the operator as it is."""

@@ -36,8 +36,10 @@ from workflows.messages import (
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
+    """A fresh time-skipping server per test (it starts in well under a second): time is global to the
+    server, and one test's stuck workflow task would stop time from skipping for every later test."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"), data_converter=pydantic_data_converter
     )
@@ -51,9 +53,14 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     await env.shutdown()
 
 
+TEST_POLICY = Path(__file__).parent / "policy.yaml"
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(task_queue=f"test-{uuid4()}", data_dir=tmp_path, metrics_address="")
+    return Settings(
+        task_queue=f"test-{uuid4()}", data_dir=tmp_path, metrics_address="", policy_file=TEST_POLICY
+    )
 
 
 @asynccontextmanager
@@ -135,9 +142,10 @@ def declared_incident(
 
 
 async def start_incident(client: Client, settings: Settings, inp: IncidentInput) -> WorkflowHandle[Any, Any]:
-    return await client.start_workflow(
+    handle = await client.start_workflow(
         IncidentWorkflow.run, inp, id=incident_workflow_id(inp.incident_key), task_queue=settings.task_queue
     )
+    return handle
 
 
 def events(status: IncidentStatus, kind: EventKind) -> list[TimelineEvent]:

@@ -1,56 +1,324 @@
-"""Who is paged when nobody acknowledges: the escalation chain as a pure schedule.
+"""What is due when: every timed duty of an incident as a pure function of what the incident knows.
 
-Times are offsets from the start of the response phase, so the workflow can recompute the plan at any moment
-(for example after a reclassification shortens the ack deadline) and still land on the same absolute times.
+The workflow keeps no timers of its own design: it asks `pending_obligations(policy, facts)` for the duties not
+yet done, sleeps until the earliest, then asks again (so an acknowledgement that arrived in the same workflow
+task has already removed the pages it makes unnecessary). Each duty has a stable id; the workflow records the
+ids it has carried out, so a duty happens at most once. Times are absolute, anchored on facts, so recomputing
+after any change (reclassification, snooze, a status update) lands on the same instants.
+
+Duties:
+- ack chain     until acknowledged: level 1 at once, each next level one ack deadline later, the last
+                level re-paged `final_level_repeats` times;
+- open          still open (unresolved) after a while: engage a level (SEV-1: level 3 at once);
+- cross-team    the incident touches more than one team: engage the cross-team level;
+- management    per severity, an audience told within a window unless a page already reached that level;
+- business      customer support / executive briefing / compliance, by their deadline or at resolution;
+- regulatory    reminders and the notification deadline, until a human records the notification;
+- status        an update is due every interval; a miss nudges comms, then escalates to the IC.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Literal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
-from workflows.messages import Severity
-from workflows.policy import EscalationPolicy
+from workflows.messages import Impact, Severity
+from workflows.policy import NEXT_BUSINESS_DAY, BusinessEscalation, BusinessHours, EscalationPolicy, Policy
+from workflows.roster import WEEKDAYS
+
+ObligationKind = Literal["page", "notice", "business", "regulatory", "nudge", "update"]
+SNOOZABLE = {"page", "notice", "nudge"}
 
 
-class EscalationStep(BaseModel):
-    index: int
-    level: int
-    level_name: str
+class Obligation(BaseModel):
+    id: str
+    kind: ObligationKind
+    due_at: datetime
+    description: str
     targets: list[str]
-    after: timedelta
-    repeat: int = 0
-
-    @property
-    def is_first_page(self) -> bool:
-        return self.index == 0
+    level: int | None = None
+    ack_chain: bool = False
 
 
-def escalation_plan(policy: EscalationPolicy, severity: Severity) -> list[EscalationStep]:
-    """Level 1 at once, each next level one ack deadline later, then the last level re-paged a few times."""
+class EscalationFacts(BaseModel):
+    """What the incident knows right now; the workflow builds it from its state."""
+
+    severity: Severity
+    impact: Impact
+    response_started_at: datetime
+    acknowledged: bool = False
+    resolved_at: datetime | None = None
+    engaged_levels: list[int] = Field(default_factory=list)
+    teams: list[str] = Field(default_factory=list, description="owning team first")
+    cross_team_since: datetime | None = None
+    last_update_at: datetime | None = None
+    snoozed_until: datetime | None = None
+    regulatory_since: datetime | None = None
+    regulatory_done: bool = False
+    manual_requests: dict[int, datetime] = Field(default_factory=dict, description="level -> when requested")
+    posted_updates: list[tuple[datetime, Literal["internal", "customer"]]] = Field(default_factory=list)
+    done: set[str] = Field(default_factory=set)
+
+
+def next_business_day(moment: datetime, hours: BusinessHours) -> datetime:
+    """The start of the next business day strictly after `moment`'s date (UTC)."""
+    day = moment
+    for _ in range(8):
+        day = day + timedelta(days=1)
+        if WEEKDAYS[day.weekday()] in hours.days:
+            return day.replace(hour=hours.start.hour, minute=hours.start.minute, second=0, microsecond=0)
+    raise ValueError("business_hours.days is empty")
+
+
+def ack_deadline(policy: EscalationPolicy, severity: Severity, started: datetime) -> timedelta:
     deadline = policy.ack_deadline[severity]
-    steps: list[EscalationStep] = []
-    for level, spec in enumerate(policy.levels):
-        steps.append(
-            EscalationStep(
-                index=len(steps),
-                level=level + 1,
-                level_name=spec.name,
-                targets=spec.targets,
-                after=deadline * level,
+    if deadline == NEXT_BUSINESS_DAY:
+        return next_business_day(started, policy.business_hours) - started
+    assert isinstance(deadline, timedelta)
+    return deadline
+
+
+def is_customer_facing(impact: Impact) -> bool:
+    return bool(impact.users_affected) or impact.user_scope is not None or bool(impact.revenue_per_hour)
+
+
+def has_data_or_compliance_impact(impact: Impact) -> bool:
+    return impact.security_breach or impact.regulatory
+
+
+def _ack_chain(policy: EscalationPolicy, facts: EscalationFacts) -> list[Obligation]:
+    if facts.acknowledged or facts.resolved_at is not None:
+        return []
+    start = facts.response_started_at
+    step = ack_deadline(policy, facts.severity, start)
+    levels = policy.levels
+    duties = []
+    for number, level in enumerate(levels, start=1):
+        if number > 1 and number in facts.engaged_levels:
+            continue  # already engaged by another rule; the chain does not page it twice
+        duties.append(
+            Obligation(
+                id=f"ack/{number}",
+                kind="page",
+                due_at=start + step * (number - 1),
+                level=number,
+                targets=level.targets,
+                ack_chain=True,
+                description=f"page level {number} ({level.name})"
+                + (" if nobody acknowledges" if number > 1 else ""),
             )
         )
-    final = policy.levels[-1]
+    final = len(levels)
     for repeat in range(1, policy.final_level_repeats + 1):
-        steps.append(
-            EscalationStep(
-                index=len(steps),
-                level=len(policy.levels),
-                level_name=final.name,
-                targets=final.targets,
-                after=deadline * (len(policy.levels) - 1 + repeat),
-                repeat=repeat,
+        duties.append(
+            Obligation(
+                id=f"ack/{final}/repeat-{repeat}",
+                kind="page",
+                due_at=start + step * (final - 1 + repeat),
+                level=final,
+                targets=levels[-1].targets,
+                ack_chain=True,
+                description=f"re-page level {final} ({levels[-1].name}) if nobody acknowledges",
             )
         )
-    return steps
+    return duties
+
+
+def _open_and_cross_team(policy: EscalationPolicy, facts: EscalationFacts) -> list[Obligation]:
+    if facts.resolved_at is not None:
+        return []
+    duties = []
+    for rule in policy.open_escalations:
+        if rule.level in facts.engaged_levels:
+            continue
+        at_once = facts.severity in rule.immediately_for
+        level = policy.levels[rule.level - 1]
+        duties.append(
+            Obligation(
+                id=f"open/{rule.level}",
+                kind="page",
+                level=rule.level,
+                targets=level.targets,
+                due_at=facts.response_started_at + (timedelta(0) if at_once else rule.after),
+                description=f"engage level {rule.level} ({level.name}): "
+                + (
+                    f"{facts.severity.value} engages it at once"
+                    if at_once
+                    else f"still open after {rule.after}"
+                ),
+            )
+        )
+    cross = policy.cross_team_level
+    if cross and facts.cross_team_since and cross not in facts.engaged_levels:
+        level = policy.levels[cross - 1]
+        duties.append(
+            Obligation(
+                id=f"cross-team/{cross}",
+                kind="page",
+                level=cross,
+                targets=level.targets,
+                due_at=facts.cross_team_since,
+                description=f"engage level {cross} ({level.name}): teams {', '.join(facts.teams)} involved",
+            )
+        )
+    return duties
+
+
+def _manual(policy: EscalationPolicy, facts: EscalationFacts) -> list[Obligation]:
+    duties = []
+    for number, requested_at in sorted(facts.manual_requests.items()):
+        if number in facts.engaged_levels or number > len(policy.levels):
+            continue
+        level = policy.levels[number - 1]
+        duties.append(
+            Obligation(
+                id=f"manual/{number}",
+                kind="page",
+                level=number,
+                targets=level.targets,
+                due_at=requested_at,
+                description=f"engage level {number} ({level.name}): escalated by hand",
+            )
+        )
+    return duties
+
+
+def _posted_updates(facts: EscalationFacts) -> list[Obligation]:
+    """A posted status update goes out to its audience, also after resolution."""
+    audiences = {"internal": ["incident:paged", "incident:roles"], "customer": ["function:customer_support"]}
+    return [
+        Obligation(
+            id=f"update/{index}",
+            kind="update",
+            due_at=posted_at,
+            targets=audiences[audience],
+            description=f"send the {audience} status update",
+        )
+        for index, (posted_at, audience) in enumerate(facts.posted_updates)
+    ]
+
+
+def _management(policy: Policy, facts: EscalationFacts) -> list[Obligation]:
+    notice = policy.management.get(facts.severity)
+    if notice is None or facts.resolved_at is not None:
+        return []
+    if notice.satisfied_by_level is not None and notice.satisfied_by_level in facts.engaged_levels:
+        return []
+    return [
+        Obligation(
+            id=f"management/{facts.severity.value}",
+            kind="notice",
+            targets=notice.notify,
+            due_at=facts.response_started_at + notice.within,
+            description=f"{facts.severity.value} management notification (within {notice.within})",
+        )
+    ]
+
+
+def _business_applies(rule: BusinessEscalation, facts: EscalationFacts) -> bool:
+    if rule.when == "customer_facing":
+        return is_customer_facing(facts.impact)
+    if rule.when == "sev1":
+        return facts.severity is Severity.SEV1
+    return has_data_or_compliance_impact(facts.impact)
+
+
+def _business(policy: Policy, facts: EscalationFacts) -> list[Obligation]:
+    duties = []
+    for rule in policy.business:
+        if not _business_applies(rule, facts):
+            continue
+        due = facts.response_started_at + rule.within
+        if facts.resolved_at is not None:
+            due = min(due, facts.resolved_at)  # resolved first: tell them now, with the outcome
+        duties.append(
+            Obligation(
+                id=f"business/{rule.name}",
+                kind="business",
+                targets=rule.notify,
+                due_at=due,
+                description=f"notify {rule.name} (within {rule.within})",
+            )
+        )
+    return duties
+
+
+def _regulatory(policy: Policy, facts: EscalationFacts) -> list[Obligation]:
+    since = facts.regulatory_since
+    if since is None or facts.regulatory_done:
+        return []
+    rules = policy.regulatory
+    duties = [
+        Obligation(
+            id=f"regulatory/reminder-{index}",
+            kind="regulatory",
+            targets=rules.notify,
+            due_at=since + after,
+            description=f"regulatory notification reminder ({after} of {rules.deadline} elapsed)",
+        )
+        for index, after in enumerate(rules.reminders, start=1)
+        if after < rules.deadline
+    ]
+    duties.append(
+        Obligation(
+            id="regulatory/deadline",
+            kind="regulatory",
+            targets=rules.notify,
+            due_at=since + rules.deadline,
+            description="regulatory notification deadline reached: record it with record_regulatory_notification",
+        )
+    )
+    return duties
+
+
+def _status_updates(policy: Policy, facts: EscalationFacts) -> list[Obligation]:
+    interval = policy.status_updates.every.get(facts.severity)
+    if interval is None or facts.resolved_at is not None:
+        return []
+    anchor = facts.last_update_at or facts.response_started_at
+    tag = anchor.isoformat()
+    for slot in range(1, len(facts.done) + 2):
+        due = anchor + interval * slot
+        nudge = Obligation(
+            id=f"status/{tag}/{slot}/nudge",
+            kind="nudge",
+            due_at=due,
+            targets=["role:communications"],
+            description="status update due: nudge communications",
+        )
+        escalation = Obligation(
+            id=f"status/{tag}/{slot}/escalate",
+            kind="nudge",
+            targets=["role:incident_commander"],
+            due_at=due + policy.status_updates.escalate_after,
+            description="status update missed: escalate to the incident commander",
+        )
+        pending = [duty for duty in (nudge, escalation) if duty.id not in facts.done]
+        if pending:
+            return pending
+    return []
+
+
+def _snoozed(duty: Obligation, facts: EscalationFacts) -> Obligation:
+    until = facts.snoozed_until
+    if until is None or duty.kind not in SNOOZABLE or duty.due_at >= until:
+        return duty
+    return duty.model_copy(update={"due_at": until, "description": f"{duty.description} (after the snooze)"})
+
+
+def pending_obligations(policy: Policy, facts: EscalationFacts) -> list[Obligation]:
+    """Every duty not yet done, soonest first; ties keep the order of the rules above (pages first)."""
+    duties = [
+        *_ack_chain(policy.escalation, facts),
+        *_open_and_cross_team(policy.escalation, facts),
+        *_manual(policy.escalation, facts),
+        *_posted_updates(facts),
+        *_management(policy, facts),
+        *_business(policy, facts),
+        *_regulatory(policy, facts),
+        *_status_updates(policy, facts),
+    ]
+    pending = [_snoozed(duty, facts) for duty in duties if duty.id not in facts.done]
+    return sorted(pending, key=lambda duty: duty.due_at)

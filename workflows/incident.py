@@ -8,6 +8,7 @@ task that delivers it (the escalation loop re-checks it before every page).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any, TypeVar
@@ -19,17 +20,24 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.details import render_details
-    from workflows.escalation import EscalationStep, escalation_plan
+    from workflows.escalation import (
+        EscalationFacts,
+        Obligation,
+        has_data_or_compliance_impact,
+        pending_obligations,
+    )
     from workflows.messages import (
         Acknowledge,
         ActivityName,
         AddNote,
         Alert,
         AlertStatus,
+        AssignRole,
         Classification,
         ClassificationReason,
         Deadline,
         DeliveryResult,
+        Escalate,
         EventKind,
         HealthCheckRequest,
         HealthCheckResult,
@@ -43,14 +51,17 @@ with workflow.unsafe.imports_passed_through():
         Phase,
         PostmortemRequest,
         PostmortemResult,
+        PostUpdate,
         Reclassify,
+        RecordRegulatoryNotification,
         Resolve,
         Severity,
+        Snooze,
     )
     from workflows.policy import Policy
     from workflows.search_attributes import INCIDENT_PHASE, INCIDENT_SERVICE, INCIDENT_SEVERITY
     from workflows.severity import classify
-    from workflows.state import IncidentState
+    from workflows.state import IncidentState, PostedUpdate
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -60,6 +71,15 @@ NOTIFY_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=5
 )
 HEALTH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
+UPCOMING_SHOWN = 5
+# How each non-page duty is sent and recorded.
+DUTY_NOTIFICATIONS = {
+    "notice": (NotificationKind.ESCALATION, EventKind.NOTIFIED),
+    "business": (NotificationKind.ESCALATION, EventKind.NOTIFIED),
+    "regulatory": (NotificationKind.ESCALATION, EventKind.REGULATORY),
+    "nudge": (NotificationKind.ESCALATION, EventKind.NUDGED),
+    "update": (NotificationKind.STATUS_UPDATE, EventKind.STATUS_UPDATE),
+}
 
 
 def _validation_reason(error: ValidationError) -> str:
@@ -92,8 +112,9 @@ class IncidentWorkflow:
                 f"declared: {inp.summary or inp.service}",
                 severity=inp.severity.value if inp.severity else None,
             )
-        # Bumped whenever the escalation plan may have changed, to wake the escalation timer early.
-        self._plan_version = 0
+        # Bumped by every change that may alter what is due, to wake the duty loop early and recompute.
+        self._version = 0
+        self._duties: asyncio.Task[None] | None = None
 
     # ------------------------------------------------------------------ the five phases
 
@@ -151,23 +172,15 @@ class IncidentWorkflow:
         else:
             classification = self._matrix_classification()
         self._set_classification(classification, EventKind.CLASSIFIED, SYSTEM)
+        self._note_service(self.state.service)
+        self._note_impact_flags()
 
     async def _respond(self) -> None:
-        """Page level by level until someone acknowledges, then wait for mitigation or resolution."""
+        """Start the duty loop (pages, escalations, notices, cadence), then wait for mitigation or resolution."""
         self._enter(Phase.RESPONSE)
         self.state.response_started_at = workflow.now()
-        next_step = 0
-        while not self.state.is_acknowledged:
-            step = self._escalation_step(next_step)
-            if step is None:
-                self._set_deadline(None)
-                await workflow.wait_condition(lambda: self.state.is_acknowledged)
-                break
-            if await self._acknowledged_before(step):
-                break
-            await self._page(step)
-            next_step += 1
-        self._set_deadline(None)
+        self._assign_default_roles()
+        self._duties = asyncio.create_task(self._run_duties())
         await workflow.wait_condition(lambda: self.state.mitigated_at is not None or self._resolve_requested)
 
     async def _recover(self) -> None:
@@ -189,6 +202,7 @@ class IncidentWorkflow:
             self.state.resolve_request = None
         self.state.resolved_by = request.by
         self.state.resolved_at = workflow.now()
+        self._changed()
         self._record(
             EventKind.RESOLVED,
             request.by,
@@ -207,78 +221,184 @@ class IncidentWorkflow:
         )
         self.state.postmortem_path = result.path
         self._record(EventKind.POSTMORTEM, SYSTEM, f"post-mortem draft written to {result.path}")
+        if self._duties is not None:
+            await self._duties  # what outlives resolution: business notices, regulatory reminders
 
-    # ------------------------------------------------------------------ response mechanics
+    # ------------------------------------------------------------------ duties: every timed obligation
 
-    def _escalation_step(self, index: int) -> EscalationStep | None:
-        severity = self.state.severity or self._policy.severity.default_severity
-        plan = escalation_plan(self._policy.escalation, severity)
-        return plan[index] if index < len(plan) else None
+    async def _run_duties(self) -> None:
+        """Sleep until the earliest pending duty, perform it, recompute; return once resolved and nothing is left.
 
-    async def _acknowledged_before(self, step: EscalationStep) -> bool:
-        """Wait until the step is due; True if an acknowledgement came first.
-
-        The plan is recomputed when it changes (a reclassification moves the deadline), and the ack is checked
-        again after the timer fires: an ack delivered in the same workflow task as the timer still wins.
+        After a timer fires, yield once before recomputing: signal handlers delivered in the same workflow
+        task run first, so an acknowledgement that races the ack deadline always wins.
         """
         while True:
-            started = self.state.response_started_at
-            assert started is not None
-            due_at = started + step.after
-            self._set_deadline(
-                Deadline(
-                    kind="ack" if step.index else "escalation",
-                    due_at=due_at,
-                    description=f"page level {step.level} ({step.level_name})",
-                    targets=step.targets,
-                )
-            )
-            remaining = due_at - workflow.now()
-            if remaining <= timedelta(0):
-                return self.state.is_acknowledged
-            try:
-                await workflow.wait_condition(
-                    self._acknowledged_or_replanned(),
-                    timeout=remaining,
-                    timeout_summary=f"ack deadline, then level {step.level}",
-                )
-            except TimeoutError:
-                return self.state.is_acknowledged
-            if self.state.is_acknowledged:
-                return True
-            refreshed = self._escalation_step(step.index)
-            if refreshed is None:
-                return False
-            step = refreshed
+            pending = self._pending_duties()
+            self._show_upcoming(pending)
+            if not pending:
+                if self.state.is_finished:
+                    return
+                await workflow.wait_condition(self._changed_since())
+                continue
+            wait = pending[0].due_at - workflow.now()
+            if wait > timedelta(0):
+                try:
+                    await workflow.wait_condition(
+                        self._changed_since(), timeout=wait, timeout_summary=pending[0].description
+                    )
+                    continue
+                except TimeoutError:
+                    await asyncio.sleep(0)
+            due = [duty for duty in self._pending_duties() if duty.due_at <= workflow.now()]
+            if due:
+                await self._perform(due[0])
 
-    def _acknowledged_or_replanned(self) -> Callable[[], bool]:
-        version = self._plan_version
-        return lambda: self.state.is_acknowledged or self._plan_version != version
-
-    async def _page(self, step: EscalationStep) -> None:
-        kind = NotificationKind.PAGE if step.is_first_page else NotificationKind.ESCALATION
-        subject = f"[{self._severity_label}] {self.state.service or 'incident'}: {self.state.summary or ''}"
-        delivery = await self._notify(
-            f"page/{step.index}",
-            kind,
-            step.targets,
-            subject,
-            f"{self._ack_hint()}\nEscalation level {step.level} ({step.level_name}).",
+    def _pending_duties(self) -> list[Obligation]:
+        state, severity = self.state, self.state.severity
+        assert severity is not None and state.response_started_at is not None
+        facts = EscalationFacts(
+            severity=severity,
+            impact=state.impact,
+            response_started_at=state.response_started_at,
+            acknowledged=state.is_acknowledged,
+            resolved_at=state.resolved_at,
+            engaged_levels=state.engaged_levels,
+            teams=state.teams,
+            cross_team_since=state.cross_team_since,
+            last_update_at=state.last_update_at,
+            snoozed_until=state.snoozed_until,
+            regulatory_since=state.regulatory_since,
+            regulatory_done=state.regulatory_notified_by is not None,
+            manual_requests=state.manual_requests,
+            posted_updates=[(update.at, update.audience) for update in state.posted_updates],
+            done=set(state.duties_done),
         )
-        self.state.escalation_level = step.level
-        for target in step.targets:
-            if target not in self.state.paged:
-                self.state.paged.append(target)
-        event_kind = EventKind.PAGED if step.is_first_page else EventKind.ESCALATED
+        return pending_obligations(self._policy, facts)
+
+    def _show_upcoming(self, pending: list[Obligation]) -> None:
+        self.state.upcoming = [
+            Deadline(
+                kind=duty.kind,
+                due_at=duty.due_at,
+                description=duty.description,
+                targets=self._resolve_targets(duty.targets),
+            )
+            for duty in pending[:UPCOMING_SHOWN]
+        ]
+        self._set_deadline(self.state.upcoming[0] if self.state.upcoming else None)
+
+    async def _perform(self, duty: Obligation) -> None:
+        people = self._resolve_targets(duty.targets)
+        if duty.kind == "page":
+            await self._page(duty, people)
+        else:
+            await self._send_duty(duty, people)
+        self.state.duties_done.append(duty.id)
+        self._changed()
+
+    async def _page(self, duty: Obligation, people: list[str]) -> None:
+        level = duty.level or 1
+        if not people:
+            people = self._policy.escalation.fallback_targets
+            self._record(
+                EventKind.WARNING, SYSTEM, f"level {level} resolves to nobody; paging {', '.join(people)}"
+            )
+        first = not self.state.engaged_levels
+        delivery = await self._notify(
+            duty.id,
+            NotificationKind.PAGE if first else NotificationKind.ESCALATION,
+            people,
+            f"[{self._severity_label}] {self.state.service or 'incident'}: {self.state.summary or ''}",
+            f"{self._ack_hint()}\n{duty.description}.",
+        )
+        self.state.engaged_levels.append(level)
+        self.state.escalation_level = max(self.state.engaged_levels)
+        self.state.paged += [person for person in people if person not in self.state.paged]
         outcome = "paged" if delivery.delivered else "page FAILED for"
         self._record(
-            event_kind,
+            EventKind.PAGED if first else EventKind.ESCALATED,
             SYSTEM,
-            f"{outcome} level {step.level} ({step.level_name}): {', '.join(step.targets)}",
+            f"{outcome} level {level}: {', '.join(people)} ({duty.description})",
             channel=delivery.channel,
             delivered=delivery.delivered,
             detail=delivery.detail,
+            duty=duty.id,
         )
+
+    async def _send_duty(self, duty: Obligation, people: list[str]) -> None:
+        kind, event = DUTY_NOTIFICATIONS[duty.kind]
+        if not people:
+            self._record(
+                EventKind.WARNING, SYSTEM, f"{duty.description}: nobody to notify (check the roster)"
+            )
+            return
+        body = self._duty_body(duty)
+        delivery = await self._notify(
+            duty.id,
+            kind,
+            people,
+            f"[{self._severity_label}] {self.state.service or 'incident'}: {duty.description}",
+            body,
+        )
+        outcome = "" if delivery.delivered else "FAILED: "
+        self._record(
+            event,
+            SYSTEM,
+            f"{outcome}{duty.description} -> {', '.join(people)}",
+            channel=delivery.channel,
+            delivered=delivery.delivered,
+            detail=delivery.detail,
+            duty=duty.id,
+        )
+
+    def _duty_body(self, duty: Obligation) -> str:
+        if duty.kind == "update":
+            update = self.state.posted_updates[int(duty.id.split("/")[1])]
+            return f"Status update from {update.by}: {update.text}"
+        state = "resolved" if self.state.is_finished else self.state.phase.value
+        return f"{self.state.summary or ''}\nPhase: {state}. Acknowledged by: {self.state.acknowledged_by or 'nobody yet'}."
+
+    def _resolve_targets(self, references: list[str]) -> list[str]:
+        """References to people now: roster lookups plus the incident's own `incident:paged` / `incident:roles`."""
+        roster, now = self._policy.roster, workflow.now()
+        team = self.state.teams[0] if self.state.teams else None
+        people: list[str] = []
+        for reference in references:
+            if reference == "incident:paged":
+                found = list(self.state.paged)
+            elif reference == "incident:roles":
+                found = list(self.state.roles.values())
+            else:
+                found = roster.resolve(
+                    reference, team=team, other_teams=self.state.teams[1:], roles=self.state.roles, moment=now
+                )
+            people += [person for person in found if person not in people]
+        return people
+
+    def _assign_default_roles(self) -> None:
+        for role, references in self._policy.roles.defaults.items():
+            if role in self.state.roles:
+                continue
+            candidates = self._resolve_targets(references)
+            if candidates:
+                self.state.roles[role] = candidates[0]
+                self._record(EventKind.ROLE_ASSIGNED, SYSTEM, f"{role}: {candidates[0]} (from the roster)")
+        severity = self.state.severity
+        for role in self._policy.roles.required.get(severity, []) if severity else []:
+            if role not in self.state.roles:
+                self._record(
+                    EventKind.WARNING,
+                    SYSTEM,
+                    f"{severity.value if severity else ''} requires a {role} and none could be assigned: "
+                    f'send assign_role {{"by": "you", "role": "{role}", "person": "..."}}',
+                )
+
+    def _changed(self) -> None:
+        self._version += 1
+
+    def _changed_since(self) -> Callable[[], bool]:
+        version = self._version
+        return lambda: self._version != version
 
     async def _notify_resolution(self) -> None:
         if not self.state.paged:
@@ -446,6 +566,136 @@ class IncidentWorkflow:
             command_id=command.command_id,
         )
 
+    @workflow.signal(
+        description='Give a role: {"by": "you", "role": "incident_commander", "person": "alice"}'
+    )
+    def assign_role(self, payload: Any = None) -> None:
+        command = self._parse_command(AssignRole, payload, "assign_role")
+        if command is None:
+            return
+        if self.state.policy is None:
+            self._reject(command, "assign_role: the incident is still loading its policy; send it again")
+            return
+        people = self.state.policy.roster.people
+        if people and command.person not in people:
+            self._reject(
+                command,
+                f"assign_role: unknown person '{command.person}' "
+                f"(the roster knows: {', '.join(sorted(people))})",
+            )
+            return
+        self.state.roles[command.role] = command.person
+        self._changed()
+        self._record(
+            EventKind.ROLE_ASSIGNED,
+            command.by,
+            f"{command.role}: {command.person}",
+            command_id=command.command_id,
+        )
+
+    @workflow.signal(description='Engage a level now: {"by": "you", "level": 2, "reason": "why"}')
+    def escalate(self, payload: Any = None) -> None:
+        command = self._parse_command(Escalate, payload, "escalate")
+        if command is None:
+            return
+        levels = len(self._policy.escalation.levels) if self.state.policy else 0
+        if self.state.response_started_at is None:
+            self._reject(command, "escalate: the response has not started yet")
+        elif command.level > levels:
+            self._reject(command, f"escalate: level {command.level} does not exist (1..{levels})")
+        elif command.level in self.state.engaged_levels or command.level in self.state.manual_requests:
+            self._record(
+                EventKind.IGNORED,
+                command.by,
+                f"level {command.level} is already engaged",
+                command_id=command.command_id,
+            )
+        else:
+            self.state.manual_requests[command.level] = workflow.now()
+            self._changed()
+            self._record(
+                EventKind.ESCALATED,
+                command.by,
+                f"escalation to level {command.level} requested: {command.reason}",
+                command_id=command.command_id,
+            )
+
+    @workflow.signal(
+        description='Hold pages of a non-SEV-1: {"by": "you", "duration": "30m", "reason": "why"}'
+    )
+    def snooze(self, payload: Any = None) -> None:
+        command = self._parse_command(Snooze, payload, "snooze")
+        if command is None:
+            return
+        limit = self._policy.escalation.max_snooze if self.state.policy else timedelta(0)
+        if self.state.severity is None or self.state.policy is None:
+            self._reject(command, "snooze: the incident is still being classified; send it again in a moment")
+        elif self.state.severity is Severity.SEV1:
+            self._reject(command, "snooze: a SEV-1 cannot be snoozed")
+        elif not timedelta(0) < command.duration <= limit:
+            self._reject(
+                command,
+                f"snooze: duration must be more than 0 and at most {limit} (the policy's "
+                f"max_snooze), got {command.duration}",
+            )
+        else:
+            self.state.snoozed_until = workflow.now() + command.duration
+            self._changed()
+            self._record(
+                EventKind.SNOOZED,
+                command.by,
+                f"pages and nudges held until "
+                f"{self.state.snoozed_until:%Y-%m-%d %H:%M:%S} UTC: {command.reason}",
+                command_id=command.command_id,
+            )
+
+    @workflow.signal(description='Post a status update: {"by": "you", "text": "...", "audience": "internal"}')
+    def post_update(self, payload: Any = None) -> None:
+        command = self._parse_command(PostUpdate, payload, "post_update")
+        if command is None:
+            return
+        now = workflow.now()
+        update = PostedUpdate(at=now, by=command.by, text=command.text, audience=command.audience)
+        self.state.posted_updates.append(update)
+        self.state.last_update_at = now
+        self._changed()
+        self._record(
+            EventKind.STATUS_UPDATE,
+            command.by,
+            f"{command.audience} update: {command.text}",
+            command_id=command.command_id,
+        )
+
+    @workflow.signal(description='Regulator notified: {"by": "you", "reference": "case 42"}')
+    def record_regulatory_notification(self, payload: Any = None) -> None:
+        command = self._parse_command(
+            RecordRegulatoryNotification,
+            payload,
+            "record_regulatory_notification",
+            allow_after_resolution=True,
+        )
+        if command is None:
+            return
+        if self.state.regulatory_since is None:
+            self._reject(command, "record_regulatory_notification: no regulatory notification is due")
+        elif self.state.regulatory_notified_by is not None:
+            self._record(
+                EventKind.IGNORED,
+                command.by,
+                f"already recorded by {self.state.regulatory_notified_by}",
+                command_id=command.command_id,
+            )
+        else:
+            self.state.regulatory_notified_by = command.by
+            self._changed()
+            reference = f" (reference {command.reference})" if command.reference else ""
+            self._record(
+                EventKind.REGULATORY,
+                command.by,
+                f"regulatory notification recorded{reference}{self._suffix(command.note)}",
+                command_id=command.command_id,
+            )
+
     @workflow.query(
         description="Phase, severity with reasons, who is paged and acked, next deadline, timeline."
     )
@@ -496,10 +746,14 @@ class IncidentWorkflow:
         return command
 
     def _acknowledge(self, by: str, summary: str, command_id: str | None) -> None:
+        """Takes effect in this workflow task: the duty loop wakes and drops every page of the ack chain."""
         self.state.acknowledged_by = by
         self.state.acknowledged_at = workflow.now()
-        self.state.next_deadline = None
+        self._changed()
         self._record(EventKind.ACKNOWLEDGED, by, summary, command_id=command_id)
+
+    def _reject(self, command: Any, reason: str) -> None:
+        self._record(EventKind.REJECTED, command.by, reason, command_id=command.command_id)
 
     def _acknowledge_implicitly(self, by: str, signal: str, command_id: str | None) -> None:
         if not self.state.is_acknowledged:
@@ -507,6 +761,8 @@ class IncidentWorkflow:
 
     def _widen_impact(self, alert: Alert) -> None:
         self.state.impact = self.state.impact.widened_by(alert.impact)
+        self._note_service(alert.service)
+        self._note_impact_flags()
         if alert.severity_hint and alert.severity_hint not in self.state.severity_hints:
             self.state.severity_hints.append(alert.severity_hint)
         current = self.state.classification
@@ -516,6 +772,22 @@ class IncidentWorkflow:
         # New evidence may raise severity, never lower it, and a human's choice is only ever raised.
         if proposed.severity.rank < current.severity.rank:
             self._set_classification(proposed, EventKind.RECLASSIFIED, SYSTEM)
+
+    def _note_service(self, service: str | None) -> None:
+        """Track the teams an incident touches; a second team makes it cross-team."""
+        team = self._policy.roster.team_of(service) if self.state.policy and service else None
+        if team is None or team in self.state.teams:
+            return
+        self.state.teams.append(team)
+        if len(self.state.teams) == 2:
+            self.state.cross_team_since = workflow.now()
+            self._record(EventKind.NOTE, SYSTEM, f"crosses team boundaries: {', '.join(self.state.teams)}")
+        self._changed()
+
+    def _note_impact_flags(self) -> None:
+        if self.state.regulatory_since is None and has_data_or_compliance_impact(self.state.impact):
+            self.state.regulatory_since = workflow.now()
+            self._changed()
 
     def _matrix_classification(self) -> Classification:
         return classify(self.state.impact, self._policy.severity, self.state.severity_hints)
@@ -530,7 +802,7 @@ class IncidentWorkflow:
         self._record(
             kind, actor, f"{change}{classification.severity.value}: {reasons}", command_id=command_id
         )
-        self._plan_version += 1
+        self._changed()
         self._upsert_search_attributes()
 
     def _enter(self, phase: Phase) -> None:

@@ -16,6 +16,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from workflows.durations import Duration
+
 TASK_QUEUE = "warroom"
 WORKFLOW_ID_PREFIX = "incident-"
 
@@ -52,6 +54,10 @@ class Phase(StrEnum):
     RECOVERY = "recovery"
     ANALYSIS = "analysis"
     CLOSED = "closed"
+
+
+RoleName = Literal["incident_commander", "tech_lead", "communications", "business_liaison"]
+ROLES: tuple[RoleName, ...] = ("incident_commander", "tech_lead", "communications", "business_liaison")
 
 
 class Contract(BaseModel):
@@ -178,6 +184,33 @@ class Resolve(Command):
     force: bool = Field(default=False, description="resolve even if the health gate fails")
 
 
+class AssignRole(Command):
+    role: RoleName
+    person: str = Field(min_length=1, max_length=200)
+
+
+class Escalate(Command):
+    level: int = Field(ge=1, le=10, description="engage this escalation level now")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class Snooze(Command):
+    duration: Duration = Field(description='how long to hold pages and nudges, e.g. "30m"; bounded by policy')
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class PostUpdate(Command):
+    text: str = Field(min_length=1, max_length=10000)
+    audience: Literal["internal", "customer"] = "internal"
+
+
+class RecordRegulatoryNotification(Command):
+    reference: str | None = Field(
+        default=None, max_length=500, description="e.g. the regulator's case number"
+    )
+    note: str | None = Field(default=None, max_length=2000)
+
+
 # --------------------------------------------------------------------------- classification
 
 
@@ -213,6 +246,13 @@ class EventKind(StrEnum):
     HEALTH_CHECK = "health_check"
     RESOLVED = "resolved"
     POSTMORTEM = "postmortem"
+    ROLE_ASSIGNED = "role_assigned"
+    NOTIFIED = "notified"
+    STATUS_UPDATE = "status_update"
+    NUDGED = "nudged"
+    SNOOZED = "snoozed"
+    REGULATORY = "regulatory"
+    WARNING = "warning"
     REJECTED = "rejected"
     IGNORED = "ignored"
 
@@ -229,7 +269,7 @@ class TimelineEvent(Contract):
 class Deadline(Contract):
     """What happens next if nobody acts, and when."""
 
-    kind: Literal["ack", "escalation", "detection"]
+    kind: str = Field(description="page, notice, business, regulatory, status_update, detection, ...")
     due_at: datetime
     description: str
     targets: list[str] = Field(default_factory=list)
@@ -245,12 +285,17 @@ class IncidentStatus(Contract):
     severity: Severity | None
     classification: Classification | None
     escalation_level: int
+    roles: dict[str, str] = Field(default_factory=dict)
     paged: list[str]
     acknowledged_by: str | None
     acknowledged_at: datetime | None
     mitigated_at: datetime | None
     resolved_by: str | None
     next_deadline: Deadline | None
+    upcoming: list[Deadline] = Field(default_factory=list, description="what happens next, soonest first")
+    snoozed_until: datetime | None = None
+    regulatory_deadline: datetime | None = None
+    regulatory_notified_by: str | None = None
     alert_count: int
     timeline: list[TimelineEvent]
 
@@ -265,6 +310,7 @@ class LoadPolicyRequest(Contract):
 class NotificationKind(StrEnum):
     PAGE = "page"
     ESCALATION = "escalation"
+    STATUS_UPDATE = "status_update"
     RESOLUTION = "resolution"
 
 

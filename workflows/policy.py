@@ -1,32 +1,23 @@
-"""The response policy an incident runs under: severity matrix, escalation chain, channels, health checks.
+"""The response policy an incident runs under: severity matrix, roster, escalation, communications, health.
 
 It is plain data the workflow decides with. The worker loads it (an activity, so the snapshot is pinned in the
 incident's history) and it never holds secrets: channels are names the worker resolves from its environment.
+Every timing is a policy value; the defaults are the ones documented in docs/policy.md.
 """
 
 from __future__ import annotations
 
-import re
-from datetime import timedelta
-from typing import Annotated
+from datetime import time, timedelta
+from typing import Literal
 
-from pydantic import BeforeValidator, Field, model_validator
+from pydantic import Field, model_validator
 
-from workflows.messages import Contract, Severity
-from workflows.roster import Roster
+from workflows.durations import Duration
+from workflows.messages import Contract, RoleName, Severity
+from workflows.roster import WEEKDAYS, Roster, Weekday
 
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
-_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_duration(value: object) -> object:
-    """Accept "90s", "15m", "2h", "1d" besides what pydantic already takes (seconds, ISO 8601)."""
-    if isinstance(value, str) and (match := _DURATION.match(value)):
-        return timedelta(seconds=float(match.group(1)) * _UNIT_SECONDS[match.group(2)])
-    return value
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+NEXT_BUSINESS_DAY = "next_business_day"
+AckDeadline = Duration | Literal["next_business_day"]
 
 
 def _by_severity(sev1: float, sev2: float, sev3: float) -> dict[Severity, float]:
@@ -60,44 +51,177 @@ class SeverityMatrix(Contract):
     default_severity: Severity = Severity.SEV3
 
 
+class BusinessHours(Contract):
+    """When "next business day" starts (UTC)."""
+
+    days: list[Weekday] = Field(default_factory=lambda: list(WEEKDAYS[:5]), min_length=1)
+    start: time = time(9, 0)
+
+
 class EscalationLevel(Contract):
     name: str = Field(min_length=1)
-    targets: list[str] = Field(min_length=1, description="people or rotations paged at this level")
+    targets: list[str] = Field(min_length=1, description="people or references (rotation:, team:, ...)")
+
+
+class OpenEscalation(Contract):
+    """Engage a level when the incident is still open after a while, whether or not it was acknowledged."""
+
+    level: int = Field(ge=1)
+    after: Duration
+    immediately_for: list[Severity] = Field(default_factory=list)
+
+
+def _default_levels() -> list[EscalationLevel]:
+    return [
+        EscalationLevel(name="on-call", targets=["team:oncall", "team:tech_lead", "team:service_owner"]),
+        EscalationLevel(
+            name="management",
+            targets=["team:engineering_manager", "team:director", "cross_team:tech_lead"],
+        ),
+        EscalationLevel(name="executive", targets=["function:executives", "function:business_stakeholders"]),
+    ]
 
 
 class EscalationPolicy(Contract):
-    ack_deadline: dict[Severity, Duration] = Field(
-        default_factory=lambda: {
+    ack_deadline: dict[Severity, AckDeadline] = Field(
+        default_factory=lambda: {  # type: ignore[arg-type]
             Severity.SEV1: timedelta(minutes=15),
             Severity.SEV2: timedelta(minutes=30),
             Severity.SEV3: timedelta(hours=2),
-            Severity.SEV4: timedelta(hours=24),
+            Severity.SEV4: NEXT_BUSINESS_DAY,
         },
         description="time to acknowledge before the next level is paged",
     )
-    levels: list[EscalationLevel] = Field(
-        default_factory=lambda: [
-            EscalationLevel(name="on-call", targets=["oncall-primary"]),
-            EscalationLevel(name="management", targets=["engineering-manager"]),
-            EscalationLevel(name="executive", targets=["vp-engineering"]),
-        ],
-        min_length=1,
-    )
+    business_hours: BusinessHours = Field(default_factory=BusinessHours)
+    levels: list[EscalationLevel] = Field(default_factory=_default_levels, min_length=1)
     final_level_repeats: int = Field(default=2, ge=0, description="re-pages of the last level, then silence")
+    open_escalations: list[OpenEscalation] = Field(
+        default_factory=lambda: [
+            OpenEscalation(level=2, after=timedelta(hours=1)),
+            OpenEscalation(level=3, after=timedelta(hours=4), immediately_for=[Severity.SEV1]),
+        ]
+    )
+    cross_team_level: int | None = Field(default=2, description="engage this level when >1 team is involved")
+    fallback_targets: list[str] = Field(
+        default_factory=lambda: ["on-call"],
+        description="paged when a level resolves to nobody, so a page is never silently dropped",
+    )
+    max_snooze: Duration = timedelta(hours=4)
 
     @model_validator(mode="after")
-    def _every_severity_has_a_deadline(self) -> EscalationPolicy:
+    def _complete(self) -> EscalationPolicy:
         missing = [severity.value for severity in Severity if severity not in self.ack_deadline]
         if missing:
             raise ValueError(f"ack_deadline has no entry for {', '.join(missing)}")
+        for rule in self.open_escalations:
+            if rule.level > len(self.levels):
+                raise ValueError(f"open_escalations names level {rule.level}; only {len(self.levels)} exist")
+        if self.cross_team_level is not None and not 1 <= self.cross_team_level <= len(self.levels):
+            raise ValueError(
+                f"cross_team_level {self.cross_team_level} is not a level (1..{len(self.levels)})"
+            )
         return self
+
+
+class Notice(Contract):
+    """Tell an audience within a window; skipped if a page already reached `satisfied_by_level`."""
+
+    within: Duration
+    notify: list[str] = Field(min_length=1)
+    satisfied_by_level: int | None = None
+
+
+def _default_management() -> dict[Severity, Notice]:
+    return {
+        Severity.SEV1: Notice(
+            within=timedelta(minutes=30), notify=["function:executives"], satisfied_by_level=3
+        ),
+        Severity.SEV2: Notice(within=timedelta(hours=1), notify=["team:director"], satisfied_by_level=2),
+        Severity.SEV3: Notice(within=timedelta(hours=2), notify=["team:tech_lead"], satisfied_by_level=1),
+    }
+
+
+class BusinessEscalation(Contract):
+    """Business audiences: sent by their deadline, and at once when the incident resolves first."""
+
+    name: str = Field(min_length=1)
+    when: Literal["customer_facing", "sev1", "data_or_compliance"]
+    within: Duration
+    notify: list[str] = Field(min_length=1)
+
+
+def _default_business() -> list[BusinessEscalation]:
+    return [
+        BusinessEscalation(
+            name="customer support",
+            when="customer_facing",
+            within=timedelta(minutes=30),
+            notify=["function:customer_support"],
+        ),
+        BusinessEscalation(
+            name="executive briefing", when="sev1", within=timedelta(hours=1), notify=["function:executives"]
+        ),
+        BusinessEscalation(
+            name="compliance, legal and DPO",
+            when="data_or_compliance",
+            within=timedelta(hours=2),
+            notify=["function:compliance"],
+        ),
+    ]
+
+
+class RegulatoryPolicy(Contract):
+    """Data breach or compliance impact: a notification deadline, reminders until a human records it done."""
+
+    deadline: Duration = timedelta(hours=72)
+    reminders: list[Duration] = Field(default_factory=lambda: [timedelta(hours=24), timedelta(hours=48)])
+    notify: list[str] = Field(default_factory=lambda: ["function:compliance", "role:incident_commander"])
+
+
+class StatusCadence(Contract):
+    """Status updates are due every interval until resolved; a miss nudges comms, then escalates to the IC."""
+
+    every: dict[Severity, Duration] = Field(
+        default_factory=lambda: {
+            Severity.SEV1: timedelta(minutes=30),
+            Severity.SEV2: timedelta(hours=1),
+            Severity.SEV3: timedelta(days=1),
+        }
+    )
+    escalate_after: Duration = Field(
+        default=timedelta(minutes=15), description="after the nudge, page the IC"
+    )
+
+
+class RolePolicy(Contract):
+    """Who takes each incident role by default (references), and which roles a severity requires."""
+
+    defaults: dict[RoleName, list[str]] = Field(
+        default_factory=lambda: {  # type: ignore[arg-type]
+            "incident_commander": ["rotation:incident-commander", "team:engineering_manager"],
+            "tech_lead": ["team:tech_lead"],
+            "communications": ["rotation:communications"],
+            "business_liaison": ["function:business_liaison"],
+        }
+    )
+    required: dict[Severity, list[RoleName]] = Field(
+        default_factory=lambda: {  # type: ignore[arg-type]
+            Severity.SEV1: ["incident_commander"],
+            Severity.SEV2: ["incident_commander"],
+        }
+    )
 
 
 class Policy(Contract):
     name: str = "default"
     severity: SeverityMatrix = Field(default_factory=SeverityMatrix)
-    escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
     roster: Roster = Field(default_factory=Roster)
+    escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
+    management: dict[Severity, Notice] = Field(default_factory=_default_management)
+    business: list[BusinessEscalation] = Field(default_factory=_default_business)
+    regulatory: RegulatoryPolicy = Field(default_factory=RegulatoryPolicy)
+    status_updates: StatusCadence = Field(default_factory=StatusCadence)
+    roles: RolePolicy = Field(default_factory=RolePolicy)
     page_channel: str = Field(default="console", description="channel name the worker resolves")
     health_checks: dict[str, str] = Field(
         default_factory=dict, description="service -> URL whose 2xx answer means healthy"

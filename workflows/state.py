@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -24,6 +24,13 @@ from workflows.policy import Policy
 SEEN_IDS_LIMIT = 1000
 
 
+class PostedUpdate(Contract):
+    at: datetime
+    by: str
+    text: str
+    audience: Literal["internal", "customer"]
+
+
 class IncidentState(Contract):
     incident_id: str
     phase: Phase = Phase.DETECTION
@@ -39,7 +46,19 @@ class IncidentState(Contract):
     repeated_alerts: int = 0
     seen_ids: list[str] = Field(default_factory=list)
     escalation_level: int = 0
+    engaged_levels: list[int] = Field(default_factory=list)
     paged: list[str] = Field(default_factory=list)
+    roles: dict[str, str] = Field(default_factory=dict)
+    teams: list[str] = Field(default_factory=list, description="teams involved, owning team first")
+    cross_team_since: datetime | None = None
+    manual_requests: dict[int, datetime] = Field(default_factory=dict)
+    snoozed_until: datetime | None = None
+    last_update_at: datetime | None = None
+    posted_updates: list[PostedUpdate] = Field(default_factory=list)
+    regulatory_since: datetime | None = None
+    regulatory_notified_by: str | None = None
+    duties_done: list[str] = Field(default_factory=list)
+    upcoming: list[Deadline] = Field(default_factory=list)
     response_started_at: datetime | None = None
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
@@ -87,6 +106,11 @@ class IncidentState(Contract):
         del self.seen_ids[:-SEEN_IDS_LIMIT]
         return True
 
+    def _regulatory_deadline(self) -> datetime | None:
+        if self.regulatory_since is None or self.policy is None:
+            return None
+        return self.regulatory_since + self.policy.regulatory.deadline
+
     def to_status(self) -> IncidentStatus:
         return IncidentStatus(
             incident_id=self.incident_id,
@@ -96,12 +120,17 @@ class IncidentState(Contract):
             severity=self.severity,
             classification=self.classification,
             escalation_level=self.escalation_level,
+            roles=self.roles,
             paged=self.paged,
             acknowledged_by=self.acknowledged_by,
             acknowledged_at=self.acknowledged_at,
             mitigated_at=self.mitigated_at,
             resolved_by=self.resolved_by,
             next_deadline=self.next_deadline,
+            upcoming=self.upcoming,
+            snoozed_until=self.snoozed_until,
+            regulatory_deadline=self._regulatory_deadline(),
+            regulatory_notified_by=self.regulatory_notified_by,
             alert_count=self.alert_count,
             timeline=self.timeline,
         )

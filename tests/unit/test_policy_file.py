@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from config.policy_file import PolicyError, load_policy_file
+from config.policy_file import DEFAULT_POLICY_FILE, PolicyError, load_policy_file
 from workflows.messages import Severity
 from workflows.policy import Policy
 
@@ -43,10 +43,18 @@ def test_a_missing_file_is_a_clear_error(tmp_path: Path) -> None:
         load_policy_file(tmp_path / "nope.yaml")
 
 
-def test_the_example_policy_loads_and_matches_the_built_in_defaults() -> None:
-    example = load_policy_file(Path(__file__).parents[2] / "config" / "example-policy.yaml")
+def test_the_shipped_policy_states_exactly_the_built_in_timings() -> None:
+    shipped = load_policy_file(DEFAULT_POLICY_FILE)
     defaults = Policy()
-    assert example.name == "example"
-    assert example.escalation == defaults.escalation
-    assert example.severity.revenue_per_hour == defaults.severity.revenue_per_hour
-    assert example.health_checks == {"checkout": "http://127.0.0.1:8080/healthz"}
+    assert shipped.name == "example"
+    for section in (
+        "severity",
+        "escalation",
+        "management",
+        "business",
+        "regulatory",
+        "status_updates",
+        "roles",
+    ):
+        assert getattr(shipped, section) == getattr(defaults, section), section
+    assert shipped.roster.team_of("checkout") == "payments"

@@ -27,8 +27,8 @@ async def test_declare_page_ack_mitigate_resolve_writes_postmortem(
         status = await handle.query(IncidentWorkflow.status)
         assert status.phase is Phase.RESPONSE
         assert status.severity is Severity.SEV2
-        assert status.paged == ["oncall-primary"]
-        assert status.next_deadline is not None and status.next_deadline.targets == ["engineering-manager"]
+        assert status.paged == ["olivia", "tom", "sam"]  # on-call, tech lead and owner of checkout
+        assert status.next_deadline is not None and status.next_deadline.targets == ["erin", "dora"]
 
         await handle.signal(IncidentWorkflow.acknowledge, {"by": "bob", "note": "looking"})
         await handle.signal(IncidentWorkflow.mitigate, {"by": "bob", "note": "rolled back"})
@@ -44,8 +44,8 @@ async def test_declare_page_ack_mitigate_resolve_writes_postmortem(
     assert result.time_to_acknowledge_seconds is not None and result.time_to_acknowledge_seconds >= 300
     phases = [event.summary for event in events(status, EventKind.PHASE)]
     assert phases == [f"phase {phase.value}" for phase in Phase]
-    assert "PAGE to oncall-primary" in console.getvalue()
-    assert "RESOLUTION to oncall-primary" in console.getvalue()
+    assert "PAGE to olivia, tom, sam" in console.getvalue()
+    assert "RESOLUTION to olivia, tom, sam" in console.getvalue()
 
     postmortem = Path(result.postmortem_path or "").read_text()
     assert status.incident_id in postmortem
