@@ -14,6 +14,7 @@ from pydantic import BeforeValidator, Field, model_validator
 
 from workflows.messages import Contract, Severity
 from workflows.roster import Roster
+from workflows.routing import Routing
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d)\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -99,6 +100,7 @@ class Policy(Contract):
     escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
     roster: Roster = Field(default_factory=Roster)
     page_channel: str = Field(default="console", description="channel name the worker resolves")
+    routing: Routing = Field(default_factory=Routing, description="channels per role, team, severity, kind")
     health_checks: dict[str, str] = Field(
         default_factory=dict, description="service -> URL whose 2xx answer means healthy"
     )

@@ -11,6 +11,7 @@ from workflows.messages import (
     Classification,
     Contract,
     Deadline,
+    DeliveryResult,
     EventKind,
     Impact,
     IncidentStatus,
@@ -51,6 +52,7 @@ class IncidentState(Contract):
     postmortem_path: str | None = None
     next_deadline: Deadline | None = None
     timeline: list[TimelineEvent] = Field(default_factory=list)
+    deliveries: list[DeliveryResult] = Field(default_factory=list)
 
     @property
     def severity(self) -> Severity | None:
@@ -104,4 +106,5 @@ class IncidentState(Contract):
             next_deadline=self.next_deadline,
             alert_count=self.alert_count,
             timeline=self.timeline,
+            deliveries=self.deliveries,
         )

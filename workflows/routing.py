@@ -1,0 +1,121 @@
+"""Which channels carry a notification, in fallback order. Pure and deterministic: workflow code calls it.
+
+For one recipient (a person or a role such as `oncall-primary`), the chain is, without repeats:
+1. the channels of every routing rule that matches (rules in policy order; a rule matches when each of its
+   non-empty criteria does: recipient, the team owning the service, severity, kind);
+2. the person's own `channels` from the roster (how they like to be reached);
+3. `routing.default_channels`, or the policy's `page_channel` when that is empty.
+The last entry is the fallback of last resort, so a chain is never empty.
+
+Recipients with the same chain are sent one message together (one group); each group falls back on its own.
+Channels are names only: the worker maps them to adapters and credentials.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from pydantic import Field
+
+from workflows.messages import Contract, NotificationKind, Recipient, Severity
+from workflows.roster import Roster
+
+
+class RoutingRule(Contract):
+    """Send matching notifications over `channels` first. Empty criteria match everything."""
+
+    recipients: list[str] = Field(default_factory=list, description="people or roles, e.g. oncall-primary")
+    teams: list[str] = Field(default_factory=list, description="teams owning the incident's service")
+    severities: list[Severity] = Field(default_factory=list)
+    kinds: list[NotificationKind] = Field(default_factory=list)
+    channels: list[str] = Field(min_length=1, description="channel names, tried in order")
+
+    def matches(
+        self, recipient: str, team: str | None, severity: Severity | None, kind: NotificationKind
+    ) -> bool:
+        return (
+            (not self.recipients or recipient in self.recipients)
+            and (not self.teams or team in self.teams)
+            and (not self.severities or severity in self.severities)
+            and (not self.kinds or kind in self.kinds)
+        )
+
+
+class Routing(Contract):
+    """How notifications travel. Non-secret: channel names, a bridge URL, cadences, retry settings."""
+
+    rules: list[RoutingRule] = Field(default_factory=list)
+    default_channels: list[str] = Field(
+        default_factory=list, description="last-resort chain; empty means [page_channel]"
+    )
+    bridge: str | None = Field(default=None, description="conference bridge URL shown in SEV-1/SEV-2 pages")
+    status_update_every: dict[Severity, timedelta] = Field(
+        default_factory=lambda: {
+            Severity.SEV1: timedelta(minutes=30),
+            Severity.SEV2: timedelta(hours=1),
+            Severity.SEV3: timedelta(hours=4),
+            Severity.SEV4: timedelta(hours=24),
+        },
+        description="promised cadence of status updates; the 'next update' time in messages",
+    )
+    retry_initial_seconds: float = Field(default=1.0, gt=0, description="first retry backoff per channel")
+    retry_maximum_attempts: int = Field(default=5, ge=1, description="attempts per channel before fallback")
+
+
+class RouteGroup(Contract):
+    """Recipients who share one chain of channels."""
+
+    recipients: list[Recipient]
+    channels: list[str]
+
+    @property
+    def names(self) -> list[str]:
+        return [recipient.name for recipient in self.recipients]
+
+
+def channel_chain(
+    routing: Routing,
+    roster: Roster,
+    page_channel: str,
+    recipient: str,
+    team: str | None,
+    severity: Severity | None,
+    kind: NotificationKind,
+) -> list[str]:
+    """The channels to try for one recipient, in fallback order (never empty, no repeats)."""
+    chain: list[str] = []
+    for rule in routing.rules:
+        if rule.matches(recipient, team, severity, kind):
+            chain += rule.channels
+    person = roster.people.get(recipient)
+    if person is not None:
+        chain += person.channels
+    chain += routing.default_channels or [page_channel]
+    return list(dict.fromkeys(chain))
+
+
+def recipient_contacts(roster: Roster, name: str) -> Recipient:
+    person = roster.people.get(name)
+    if person is None:
+        return Recipient(name=name)
+    return Recipient(name=name, email=person.email, slack_user_id=person.slack_user_id, phone=person.phone)
+
+
+def plan_routes(
+    routing: Routing,
+    roster: Roster,
+    page_channel: str,
+    recipients: list[str],
+    service: str | None,
+    severity: Severity | None,
+    kind: NotificationKind,
+) -> list[RouteGroup]:
+    """Group recipients by chain, in the order recipients were given. No recipients: one anonymous group."""
+    team = roster.team_of(service)
+    groups: dict[tuple[str, ...], RouteGroup] = {}
+    for name in list(dict.fromkeys(recipients)) or [""]:
+        chain = channel_chain(routing, roster, page_channel, name, team, severity, kind)
+        group = groups.setdefault(tuple(chain), RouteGroup(recipients=[], channels=chain))
+        if name:
+            group.recipients.append(recipient_contacts(roster, name))
+    return list(groups.values())
