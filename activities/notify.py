@@ -12,7 +12,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from adapters.notify.base import Notifier
-from workflows.messages import DeliveryResult, Notification
+from workflows.messages import ChannelAttempt, DeliveryResult, Notification
 
 
 def _redactor(notifier: Notifier) -> Callable[[str], str]:
@@ -57,4 +57,13 @@ class NotifyActivities:
             raise ApplicationError(
                 redact(f"{notification.channel}: {type(error).__name__}: {error}"), type="ChannelError"
             ) from None
-        return result.model_copy(update={"detail": redact(result.detail)})
+        detail = redact(result.detail)
+        outcome = "sent" if result.delivered else result.outcome
+        attempt_record = ChannelAttempt(
+            channel=notification.channel,
+            recipients=notification.recipients,
+            outcome=outcome,
+            detail=detail,
+            attempts=attempt,
+        )
+        return result.model_copy(update={"detail": detail, "tried": [attempt_record]})

@@ -18,8 +18,10 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.delivery import deliver
     from workflows.details import render_details
     from workflows.escalation import EscalationStep, escalation_plan
+    from workflows.message_facts import incident_facts
     from workflows.messages import (
         Acknowledge,
         ActivityName,
@@ -48,6 +50,7 @@ with workflow.unsafe.imports_passed_through():
         Severity,
     )
     from workflows.policy import Policy
+    from workflows.routing import plan_routes
     from workflows.search_attributes import INCIDENT_PHASE, INCIDENT_SERVICE, INCIDENT_SEVERITY
     from workflows.severity import classify
     from workflows.state import IncidentState
@@ -56,9 +59,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 SYSTEM = "warroom"
 QUICK_ACTIVITY = timedelta(seconds=30)
-NOTIFY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=5
-)
+DELIVERIES_KEPT = 200  # the status query shows the latest; the timeline keeps every one
 HEALTH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
 
 
@@ -299,35 +300,51 @@ class IncidentWorkflow:
         )
 
     async def _notify(
-        self, step: str, kind: NotificationKind, recipients: list[str], subject: str, body: str
+        self,
+        step: str,
+        kind: NotificationKind,
+        recipients: list[str],
+        subject: str,
+        body: str,
+        links: list[str] | None = None,
+        **facts: str,
     ) -> DeliveryResult:
-        """Send via the notify activity; the idempotency key (workflow id + step) is stable across retries."""
-        notification = Notification(
+        """Deliver over the routed channels (fallback per person/role) and record what happened.
+
+        The idempotency key starts with workflow id + step and is stable across retries; `facts` add to or
+        override what templates read (impact, incident_commander, bridge, next_update_at, ...). Never
+        raises: a channel that stays down is a recorded failure and the escalation goes on on time."""
+        policy = self._policy
+        draft = Notification(
             idempotency_key=f"{self.state.incident_id}/{step}",
             incident_id=self.state.incident_id,
             kind=kind,
-            channel=self._policy.page_channel,
+            channel=policy.page_channel,
             recipients=recipients,
             severity=self.state.severity,
             service=self.state.service,
             subject=subject,
             body=body,
+            facts={**incident_facts(self.state, policy, workflow.now()), **facts},
+            links=links or [],
         )
-        try:
-            return await workflow.execute_activity(
-                ActivityName.NOTIFY,
-                notification,
-                result_type=DeliveryResult,
-                start_to_close_timeout=QUICK_ACTIVITY,
-                retry_policy=NOTIFY_RETRY,
-            )
-        except ActivityError as error:
-            # A channel that stays down must not stop the escalation: the failure is recorded and the
-            # next level is still paged on time.
-            cause = error.cause or error
-            return DeliveryResult(
-                channel=notification.channel, recipients=recipients, delivered=False, detail=str(cause)
-            )
+        groups = plan_routes(
+            policy.routing, policy.roster, policy.page_channel, recipients, self.state.service,
+            self.state.severity, kind,
+        )  # fmt: skip
+        delivery = await deliver(draft, step, groups, policy.routing)
+        self.state.deliveries.append(delivery)
+        del self.state.deliveries[:-DELIVERIES_KEPT]
+        self._record(
+            EventKind.DELIVERY,
+            SYSTEM,
+            f"{kind.value} {delivery.outcome}: {delivery.detail}",
+            step=step,
+            outcome=delivery.outcome,
+            channels=[attempt.channel for attempt in delivery.tried],
+            fell_back=delivery.fell_back,
+        )
+        return delivery
 
     async def _check_health(self) -> HealthCheckResult:
         try:

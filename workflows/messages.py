@@ -316,6 +316,7 @@ class ChannelAttempt(Contract):
     """What happened on one channel: sent, failed (with the channel's reason) or unknown (no answer)."""
 
     channel: str
+    recipients: list[str] = Field(default_factory=list)
     outcome: DeliveryOutcome
     detail: str
     attempts: int = Field(default=1, description="activity attempts on this channel (retries + 1)")

@@ -8,6 +8,8 @@ For one recipient (a person or a role such as `oncall-primary`), the chain is, w
 The last entry is the fallback of last resort, so a chain is never empty.
 
 Recipients with the same chain are sent one message together (one group); each group falls back on its own.
+Besides, every matching `broadcasts` rule sends its own copy (an incident Slack channel, the status page),
+trying that rule's channels in order: a broadcast does not replace paging people.
 Channels are names only: the worker maps them to adapters and credentials.
 """
 
@@ -45,6 +47,10 @@ class Routing(Contract):
     """How notifications travel. Non-secret: channel names, a bridge URL, cadences, retry settings."""
 
     rules: list[RoutingRule] = Field(default_factory=list)
+    broadcasts: list[RoutingRule] = Field(
+        default_factory=list,
+        description="copies to channels whatever the recipients (status page, #incidents)",
+    )
     default_channels: list[str] = Field(
         default_factory=list, description="last-resort chain; empty means [page_channel]"
     )
@@ -63,10 +69,11 @@ class Routing(Contract):
 
 
 class RouteGroup(Contract):
-    """Recipients who share one chain of channels."""
+    """Recipients who share one chain of channels; `label` tells groups apart in idempotency keys."""
 
     recipients: list[Recipient]
     channels: list[str]
+    label: str = ""
 
     @property
     def names(self) -> list[str]:
@@ -118,4 +125,14 @@ def plan_routes(
         group = groups.setdefault(tuple(chain), RouteGroup(recipients=[], channels=chain))
         if name:
             group.recipients.append(recipient_contacts(roster, name))
-    return list(groups.values())
+    planned = list(groups.values())
+    everyone = [recipient for group in planned for recipient in group.recipients]
+    for index, rule in enumerate(routing.broadcasts):
+        # A broadcast goes out whoever the recipients are: only team, severity and kind select it.
+        if rule.model_copy(update={"recipients": []}).matches("", team, severity, kind):
+            label = f"broadcast-{index}"
+            planned.append(RouteGroup(recipients=everyone, channels=rule.channels, label=label))
+    if len(planned) > 1:
+        for group in planned:
+            group.label = group.label or "+".join(group.names) or "nobody"
+    return planned
