@@ -112,7 +112,7 @@ class _Handler:
 
 @pytest.fixture
 def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
-    """aiosmtpd on loopback, STARTTLS required before AUTH, with a certificate from a CA made for this test."""
+    """aiosmtpd on loopback, STARTTLS required before AUTH, with a certificate from a CA made here."""
     ca = trustme.CA()
     certificate = ca.issue_cert("127.0.0.1", "localhost")
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
