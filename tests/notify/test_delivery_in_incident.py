@@ -1,0 +1,140 @@
+"""Delivery inside a real incident (time-skipping server): retries, refusals, fallback, and what the timeline
+and the status query say about each."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from temporalio.testing import WorkflowEnvironment
+
+from config.settings import Settings
+from tests.conftest import declared_incident, events, running_worker, start_incident, status_when
+from tests.notify.conftest import Receiver, notifiers_for
+from tests.notify.incident_helpers import routed_settings
+from workflows.messages import EventKind, IncidentStatus, Resolve
+
+
+def delivered(status: IncidentStatus) -> bool:
+    return bool(status.deliveries)
+
+
+async def test_two_5xx_then_200_is_one_delivery_with_its_retries_visible(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, tmp_path: Path, receiver: Receiver
+) -> None:
+    settings = routed_settings(settings, tmp_path, {"default_channels": ["hook"]})
+    receiver.answer((500, "boom"), (502, "bad gateway"))
+    notifiers = notifiers_for({"hook": {"type": "webhook", "url": receiver.url("/hook")}})
+
+    async with running_worker(time_skipping_env.client, settings, notifiers):
+        handle = await start_incident(time_skipping_env.client, settings, declared_incident())
+        status = await status_when(handle, delivered)
+        await handle.terminate("test over")
+
+    assert [request.headers["Idempotency-Key"] for request in receiver.requests] == [
+        f"{handle.id}/page/0/hook"
+    ] * 3
+    [delivery] = status.deliveries
+    assert delivery.delivered and delivery.outcome == "sent" and delivery.step == "page/0"
+    [attempt] = delivery.tried
+    assert attempt.channel == "hook" and attempt.outcome == "sent" and attempt.attempts == 3
+    [event] = events(status, EventKind.DELIVERY)
+    assert event.summary.startswith("page sent: alice: hook sent after 3 attempts")
+    [paged] = events(status, EventKind.PAGED)
+    assert paged.details["delivered"] is True
+
+
+async def test_a_4xx_is_not_retried_the_failure_is_recorded_and_the_fallback_channel_is_used(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, tmp_path: Path, receiver: Receiver
+) -> None:
+    people = {"alice": {"email": "alice@example.com", "slack_user_id": "U1", "channels": ["chat", "hook"]}}
+    settings = routed_settings(settings, tmp_path, {}, people)
+    receiver.answer((400, "invalid_payload"))
+    notifiers = notifiers_for({
+        "chat": {"type": "slack", "webhook_url": receiver.url("/slack")},
+        "hook": {"type": "webhook", "url": receiver.url("/hook")},
+    })  # fmt: skip
+
+    async with running_worker(time_skipping_env.client, settings, notifiers):
+        handle = await start_incident(time_skipping_env.client, settings, declared_incident())
+        status = await status_when(handle, delivered)
+        await handle.terminate("test over")
+
+    assert [request.path for request in receiver.requests] == ["/slack", "/hook"]  # no retry of the 400
+    assert receiver.requests[1].headers["Idempotency-Key"] == f"{handle.id}/page/0/hook"
+    [delivery] = status.deliveries
+    assert delivery.delivered and delivery.fell_back and delivery.channel == "hook"
+    failed, sent = delivery.tried
+    assert (failed.channel, failed.outcome, failed.attempts) == ("chat", "failed", 1)
+    assert failed.detail == "refused, not retried: chat: HTTP 400: invalid_payload"
+    assert (sent.channel, sent.outcome) == ("hook", "sent")
+    [event] = events(status, EventKind.DELIVERY)
+    assert (
+        "chat failed (refused, not retried: chat: HTTP 400: invalid_payload) -> fell back to hook sent"
+        in (event.summary)
+    )
+    assert event.details["fell_back"] is True and event.details["channels"] == ["chat", "hook"]
+
+
+async def test_when_every_channel_fails_the_incident_goes_on_and_says_so(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, tmp_path: Path, receiver: Receiver
+) -> None:
+    settings = routed_settings(
+        settings, tmp_path, {"default_channels": ["hook"], "retry_maximum_attempts": 2}
+    )
+    receiver.then = (503, "down for maintenance")
+    notifiers = notifiers_for({"hook": {"type": "webhook", "url": receiver.url("/hook")}})
+
+    async with running_worker(time_skipping_env.client, settings, notifiers):
+        handle = await start_incident(time_skipping_env.client, settings, declared_incident())
+        status = await status_when(handle, delivered)
+        await handle.signal("resolve", Resolve(by="alice", force=True).model_dump(mode="json"))
+        result = await handle.result()
+
+    assert result.resolved_by == "alice"  # a dead channel never fails the incident
+    delivery = status.deliveries[0]
+    assert not delivery.delivered and delivery.outcome == "failed"
+    assert delivery.tried[0].detail == "gave up after 2 attempts: hook: HTTP 503: down for maintenance"
+    [paged] = events(status, EventKind.PAGED)
+    assert paged.summary.startswith("page FAILED for level 1")
+
+
+async def test_a_sev1_page_carries_impact_commander_bridge_and_next_update_and_a_broadcast_copy(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, tmp_path: Path, receiver: Receiver
+) -> None:
+    routing = {
+        "default_channels": ["hook"],
+        "bridge": "https://meet.example/sev1",
+        "broadcasts": [{"channels": ["status"], "severities": ["SEV-1"]}],
+    }
+    settings = routed_settings(settings, tmp_path, routing)
+    notifiers = notifiers_for({
+        "hook": {"type": "webhook", "url": receiver.url("/hook")},
+        "status": {"type": "statuspage", "base_url": receiver.url("/sp"), "page_id": "pg"},
+    })  # fmt: skip
+    incident = declared_incident(summary='<script>alert("x")</script> checkout down')
+    incident = incident.model_copy(
+        update={"impact": incident.impact.model_copy(update={"user_scope": "all"})}
+    )
+
+    async with running_worker(time_skipping_env.client, settings, notifiers):
+        handle = await start_incident(time_skipping_env.client, settings, incident)
+        status = await status_when(
+            handle, lambda s: len(s.deliveries[0].tried) == 2 if s.deliveries else False
+        )
+        await handle.terminate("test over")
+
+    by_path = {request.path: request for request in receiver.requests}
+    page = by_path["/hook"].json()
+    assert by_path["/hook"].headers["Idempotency-Key"] == f"{handle.id}/page/0/alice/hook"
+    assert (
+        page["facts"]["bridge"] == "https://meet.example/sev1"
+        and "Bridge: https://meet.example/sev1" in page["text"]
+    )
+    assert "Impact: all users" in page["text"] and "Next update: " in page["text"]
+    assert "Incident commander: not yet assigned" in page["text"]
+    public = by_path[f"/sp/pages/pg/incidents/{handle.id}"]
+    assert public.headers["Idempotency-Key"] == f"{handle.id}/page/0/broadcast-0/status"
+    assert public.json()["incident"]["status"] == "investigating"
+    assert json.loads(public.body)["incident"]["impact_override"] == "critical"
+    assert status.deliveries[0].delivered
