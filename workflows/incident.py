@@ -208,6 +208,15 @@ class IncidentWorkflow:
         )
         self.state.postmortem_path = result.path
         self._record(EventKind.POSTMORTEM, SYSTEM, f"post-mortem draft written to {result.path}")
+        # Histories recorded before this notification existed replay without it.
+        if self.state.paged and workflow.patched("notify-postmortem-ready"):
+            await self._notify(
+                "postmortem",
+                NotificationKind.POSTMORTEM_READY,
+                self.state.paged,
+                f"[POST-MORTEM] {self.state.service or 'incident'}: {self.state.summary or ''}",
+                "Review the draft and add the timeline's missing context before the review meeting.",
+            )
 
     # ------------------------------------------------------------------ response mechanics
 

@@ -12,6 +12,7 @@ from config.settings import Settings
 from tests.conftest import declared_incident, events, running_worker, start_incident, status_when
 from tests.notify.conftest import Receiver, notifiers_for
 from tests.notify.incident_helpers import routed_settings
+from workflows.incident import IncidentWorkflow
 from workflows.messages import EventKind, IncidentStatus, Resolve
 
 
@@ -138,3 +139,34 @@ async def test_a_sev1_page_carries_impact_commander_bridge_and_next_update_and_a
     assert public.json()["incident"]["status"] == "investigating"
     assert json.loads(public.body)["incident"]["impact_override"] == "critical"
     assert status.deliveries[0].delivered
+
+
+async def test_pagerduty_gets_trigger_then_resolve_for_one_alert_and_people_get_the_postmortem(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, tmp_path: Path, receiver: Receiver
+) -> None:
+    routing = {"rules": [{"kinds": ["page", "escalation", "resolution"], "channels": ["pager"]}],
+               "default_channels": ["hook"]}  # fmt: skip
+    settings = routed_settings(settings, tmp_path, routing)
+    notifiers = notifiers_for({
+        "pager": {"type": "pagerduty", "routing_key": "rk", "base_url": receiver.url("/pd")},
+        "hook": {"type": "webhook", "url": receiver.url("/hook")},
+    })  # fmt: skip
+
+    async with running_worker(time_skipping_env.client, settings, notifiers):
+        handle = await start_incident(time_skipping_env.client, settings, declared_incident())
+        await status_when(handle, delivered)
+        await handle.signal("resolve", Resolve(by="bob", force=True).model_dump(mode="json"))
+        await handle.result()
+        status = await handle.query(IncidentWorkflow.status)
+
+    pagerduty = [request.json() for request in receiver.requests if request.path == "/pd/v2/enqueue"]
+    assert [event["event_action"] for event in pagerduty] == ["trigger", "resolve"]
+    assert {event["dedup_key"] for event in pagerduty} == {handle.id}
+    [postmortem] = [request.json() for request in receiver.requests if request.path == "/hook"]
+    assert postmortem["kind"] == "postmortem_ready" and postmortem["facts"]["postmortem_path"].endswith(".md")
+    assert postmortem["facts"]["resolved_by"] == "bob" and "post-mortem draft is ready" in postmortem["text"]
+    assert [(d.step, d.channel, d.outcome) for d in status.deliveries] == [
+        ("page/0", "pager", "sent"),
+        ("resolution", "pager", "sent"),
+        ("postmortem", "hook", "sent"),
+    ]
