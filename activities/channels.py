@@ -41,6 +41,8 @@ def build_notifier(channel: ChannelConfig, templates: Templates, secrets: Secret
         raise ChannelConfigError(f"channel '{channel.name}' ({channel.type}): {problems}") from None
     limiter = TokenBucket(channel.rate_per_minute, channel.burst)
     kwargs: dict[str, Any] = {"templates": templates, "secrets": secrets, "limiter": limiter}
+    if channel.type != "email":  # e-mail has its own `timeout` option (SMTP conversations take longer)
+        kwargs["timeout"] = channel.timeout_seconds
     return adapter(channel.name, options, **kwargs)
 
 

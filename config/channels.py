@@ -47,6 +47,7 @@ class ChannelConfig(BaseModel):
     type: str
     rate_per_minute: float = Field(default=60, gt=0, description="token bucket refill rate")
     burst: int = Field(default=10, ge=1, description="messages allowed at once before the rate applies")
+    timeout_seconds: float = Field(default=10, gt=0, description="how long to wait for the channel's answer")
 
     @property
     def options(self) -> dict[str, Any]:

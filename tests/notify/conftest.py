@@ -104,38 +104,57 @@ class _Handler:
                 "to": list(envelope.rcpt_tos),
                 "content": envelope.original_content or envelope.content,
                 "authenticated": session.authenticated,
-                "tls": session.ssl is not None,
+                # STARTTLS sets session.ssl; implicit TLS shows only on the transport.
+                "tls": session.ssl is not None or server.transport.get_extra_info("ssl_object") is not None,
             }
         )
         return "250 OK"
 
 
-@pytest.fixture
-def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
-    """aiosmtpd on loopback, STARTTLS required before AUTH, with a certificate from a CA made here."""
+def _certificates(tmp_path: Path) -> tuple[ssl.SSLContext, Path]:
+    """A server certificate from a CA made for this test; the client trusts that CA through `ca_file`."""
     ca = trustme.CA()
-    certificate = ca.issue_cert("127.0.0.1", "localhost")
     server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-    certificate.configure_cert(server_context)
+    ca.issue_cert("127.0.0.1", "localhost").configure_cert(server_context)
     ca_file = tmp_path / "test-ca.pem"
     ca.cert_pem.write_to_path(str(ca_file))
-    box = Mailbox("127.0.0.1", free_port(), ca_file, "warroom", "smtp-pass-9f8e7d")
+    return server_context, ca_file
 
+
+def _authenticator(box: Mailbox) -> Callable[..., AuthResult]:
     def authenticate(server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any) -> AuthResult:
         ok = isinstance(auth_data, LoginPassword) and (
             auth_data.login.decode() == box.username and auth_data.password.decode() == box.password
         )
         return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
+    return authenticate
+
+
+@pytest.fixture
+def mailbox(tmp_path: Path) -> Iterator[Mailbox]:
+    """aiosmtpd on loopback: STARTTLS required before AUTH."""
+    server_context, ca_file = _certificates(tmp_path)
+    box = Mailbox("127.0.0.1", free_port(), ca_file, "warroom", "smtp-pass-9f8e7d")
     controller = Controller(
-        _Handler(box),
-        hostname=box.host,
-        port=box.port,
-        tls_context=server_context,
-        require_starttls=True,
-        authenticator=authenticate,
-        auth_require_tls=True,
-    )
+        _Handler(box), hostname=box.host, port=box.port, tls_context=server_context, require_starttls=True,
+        authenticator=_authenticator(box), auth_require_tls=True,
+    )  # fmt: skip
+    controller.start()
+    yield box
+    controller.stop()
+
+
+@pytest.fixture
+def tls_mailbox(tmp_path: Path) -> Iterator[Mailbox]:
+    """aiosmtpd on loopback speaking TLS from the first byte (port 465 style)."""
+    server_context, ca_file = _certificates(tmp_path)
+    box = Mailbox("127.0.0.1", free_port(), ca_file, "warroom", "smtp-pass-tls-4c4c")
+    controller = Controller(
+        _Handler(box), hostname=box.host, port=box.port, ssl_context=server_context,
+        # aiosmtpd counts only STARTTLS as TLS for AUTH; this connection is TLS from its first byte.
+        authenticator=_authenticator(box), auth_require_tls=False,
+    )  # fmt: skip
     controller.start()
     yield box
     controller.stop()

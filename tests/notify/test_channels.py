@@ -241,9 +241,8 @@ async def test_slack_timeout_after_sending_is_an_unknown_delivery_not_a_retry(re
     adapter's 0.2 s timeout; that is the condition under test, not a speed assertion.)"""
     released = threading.Event()
     receiver.on_request = lambda _: released.wait(5)
-    channels = {"chan": {"type": "slack", "webhook_url": receiver.url("/x")}}
+    channels = {"chan": {"type": "slack", "webhook_url": receiver.url("/x"), "timeout_seconds": 0.2}}
     notifier = notifiers_for(channels)["chan"]
-    notifier._timeout = 0.2  # type: ignore[attr-defined]
 
     try:
         result = await notifier.send(notification())
@@ -257,8 +256,8 @@ async def test_slack_timeout_after_sending_is_an_unknown_delivery_not_a_retry(re
 async def test_webhook_timeout_is_retried_because_the_receiver_dedupes(receiver: Receiver) -> None:
     released = threading.Event()
     receiver.on_request = lambda _: released.wait(5)
-    notifier = notifiers_for({"chan": {"type": "webhook", "url": receiver.url("/x")}})["chan"]
-    notifier._timeout = 0.2  # type: ignore[attr-defined]
+    channels = {"chan": {"type": "webhook", "url": receiver.url("/x"), "timeout_seconds": 0.2}}
+    notifier = notifiers_for(channels)["chan"]
 
     try:
         with pytest.raises(ApplicationError) as no_answer:
@@ -276,3 +275,31 @@ async def test_a_missing_secret_is_a_configuration_error_naming_the_variable(rec
         await notifier.send(notification())
 
     assert refused.value.non_retryable and "${NOT_SET_ANYWHERE}" in refused.value.message
+
+
+async def test_an_exhausted_rate_limit_becomes_a_retry_after_the_wait_without_sending(
+    receiver: Receiver,
+) -> None:
+    channels = {"chan": {"type": "webhook", "url": receiver.url("/x"), "rate_per_minute": 1, "burst": 1}}
+    notifier = notifiers_for(channels)["chan"]
+
+    await notifier.send(notification())
+    with pytest.raises(ApplicationError) as limited:
+        await notifier.send(notification())
+
+    assert len(receiver.requests) == 1  # the storm stopped in the worker, not at the channel
+    assert not limited.value.non_retryable and "rate limit" in limited.value.message
+    assert limited.value.next_retry_delay is not None and limited.value.next_retry_delay.total_seconds() > 50
+
+
+async def test_email_over_implicit_tls(tls_mailbox: Mailbox) -> None:
+    box = tls_mailbox
+    channels = {"chan": {"type": "email", "host": box.host, "port": box.port, "security": "ssl",
+                         "username": box.username, "password": "${SMTP_PASSWORD}",
+                         "sender": "warroom@example.com", "ca_file": str(box.ca_file)}}  # fmt: skip
+    notifier = notifiers_for(channels, {"SMTP_PASSWORD": tls_mailbox.password})["chan"]
+
+    await notifier.send(notification())
+
+    [received] = tls_mailbox.messages
+    assert received["tls"] and received["authenticated"] and received["to"] == ["alice@example.com"]

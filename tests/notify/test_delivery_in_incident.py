@@ -4,6 +4,7 @@ and the status query say about each."""
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
@@ -170,3 +171,37 @@ async def test_pagerduty_gets_trigger_then_resolve_for_one_alert_and_people_get_
         ("resolution", "pager", "sent"),
         ("postmortem", "hook", "sent"),
     ]
+
+
+async def test_a_slack_timeout_is_recorded_as_unknown_and_neither_retried_nor_doubled_on_another_channel(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, tmp_path: Path, receiver: Receiver
+) -> None:
+    """The receiver answers only after the channel's 0.2 s timeout: the condition under test, not a speed
+    assertion. Slack cannot dedupe, so warroom must not send it again, nor page again elsewhere."""
+    people = {"alice": {"channels": ["chat", "hook"]}}
+    settings = routed_settings(settings, tmp_path, {}, people)
+    answer_late = threading.Event()
+    receiver.on_request = lambda request: answer_late.wait(5) if request.path == "/slack" else None
+    notifiers = notifiers_for({
+        "chat": {"type": "slack", "webhook_url": receiver.url("/slack"), "timeout_seconds": 0.2},
+        "hook": {"type": "webhook", "url": receiver.url("/hook")},
+    })  # fmt: skip
+
+    try:
+        async with running_worker(time_skipping_env.client, settings, notifiers):
+            handle = await start_incident(time_skipping_env.client, settings, declared_incident())
+            status = await status_when(handle, delivered)
+            await handle.terminate("test over")
+    finally:
+        answer_late.set()
+
+    assert [request.path for request in receiver.requests] == ["/slack"]
+    [delivery] = status.deliveries
+    assert (
+        delivery.outcome == "unknown"
+        and not delivery.delivered
+        and [t.channel for t in delivery.tried] == ["chat"]
+    )
+    [event] = events(status, EventKind.DELIVERY)
+    assert event.summary.startswith("page unknown: alice: chat unknown (chat: delivery unknown (ReadTimeout")
+    assert "not retried, the channel cannot dedupe" in event.summary
