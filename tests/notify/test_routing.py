@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from config.policy_file import load_policy_file
 from workflows.messages import NotificationKind, Severity
 from workflows.roster import Person, Roster, Team
 from workflows.routing import Routing, RoutingRule, channel_chain, plan_routes
@@ -75,3 +78,8 @@ def test_a_single_group_needs_no_label_so_the_key_stays_workflow_id_step_channel
         Routing(), Roster(), "console", ["oncall-primary"], None, None, NotificationKind.PAGE
     )
     assert group.label == ""
+
+
+def test_the_example_policy_lists_routing_with_the_built_in_defaults() -> None:
+    example = load_policy_file(Path(__file__).parents[2] / "config" / "example-policy.yaml")
+    assert example.routing == Routing()
