@@ -64,7 +64,7 @@ class EmailChannel:
 
     def message(self, notification: Notification, to: list[str]) -> EmailMessage:
         message = EmailMessage()
-        message["Subject"] = notification.subject.replace("\n", " ")[:200]
+        message["Subject"] = " ".join(notification.subject.split())[:200]  # no CR/LF: no header injection
         message["From"] = self.options.sender
         message["To"] = ", ".join(to)
         message["Date"] = formatdate(usegmt=True)

@@ -6,12 +6,14 @@ import email
 import email.policy
 import hashlib
 import hmac
+import io
 import json
 import threading
 
 import pytest
 from temporalio.exceptions import ApplicationError
 
+from adapters.notify.console import ConsoleNotifier
 from tests.notify.conftest import Mailbox, Receiver, notifiers_for
 from workflows.messages import Notification, NotificationKind, Recipient, Severity
 
@@ -303,3 +305,30 @@ async def test_email_over_implicit_tls(tls_mailbox: Mailbox) -> None:
 
     [received] = tls_mailbox.messages
     assert received["tls"] and received["authenticated"] and received["to"] == ["alice@example.com"]
+
+
+async def test_console_shows_terminal_control_characters_instead_of_obeying_them() -> None:
+    console = io.StringIO()
+    hostile = notification(subject="db down\x1b[2J\x1b[Hall clear", body="line\x07bell")
+
+    await ConsoleNotifier(console).send(hostile)
+
+    assert (
+        "\x1b" not in console.getvalue()
+        and "\\x1b[2J" in console.getvalue()
+        and "\\x07" in console.getvalue()
+    )
+
+
+async def test_an_email_subject_cannot_inject_headers(mailbox: Mailbox) -> None:
+    box = mailbox
+    channels = {"chan": {"type": "email", "host": box.host, "port": box.port, "username": box.username,
+                         "password": "${SMTP_PASSWORD}", "sender": "w@example.com",
+                         "ca_file": str(box.ca_file)}}  # fmt: skip
+    notifier = notifiers_for(channels, {"SMTP_PASSWORD": box.password})["chan"]
+
+    await notifier.send(notification(subject="down\r\nBcc: attacker@example.com"))
+
+    message = email.message_from_bytes(mailbox.messages[0]["content"], policy=email.policy.default)
+    assert message["Bcc"] is None and mailbox.messages[0]["to"] == ["alice@example.com"]
+    assert message["Subject"] == "down Bcc: attacker@example.com"
