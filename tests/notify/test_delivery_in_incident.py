@@ -205,3 +205,20 @@ async def test_a_slack_timeout_is_recorded_as_unknown_and_neither_retried_nor_do
     [event] = events(status, EventKind.DELIVERY)
     assert event.summary.startswith("page unknown: alice: chat unknown (chat: delivery unknown (ReadTimeout")
     assert "not retried, the channel cannot dedupe" in event.summary
+
+
+async def test_a_channel_this_worker_does_not_know_is_a_recorded_failure_and_the_next_channel_is_used(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, tmp_path: Path, receiver: Receiver
+) -> None:
+    settings = routed_settings(settings, tmp_path, {"default_channels": ["sms-gateway", "hook"]})
+    notifiers = notifiers_for({"hook": {"type": "webhook", "url": receiver.url("/hook")}})
+
+    async with running_worker(time_skipping_env.client, settings, notifiers):
+        handle = await start_incident(time_skipping_env.client, settings, declared_incident())
+        status = await status_when(handle, delivered)
+        await handle.terminate("test over")
+
+    failed, sent = status.deliveries[0].tried
+    assert failed.channel == "sms-gateway" and failed.outcome == "failed"
+    assert "unknown channel 'sms-gateway' (this worker knows: console, hook)" in failed.detail
+    assert sent.channel == "hook" and sent.outcome == "sent" and len(receiver.requests) == 1
