@@ -49,13 +49,16 @@ class NotifyActivities:
         except ApplicationError as error:
             raise ApplicationError(
                 redact(error.message),
+                attempt,  # details: lets the workflow say on which attempt a channel refused
                 type=error.type,
                 non_retryable=error.non_retryable,
                 next_retry_delay=error.next_retry_delay,
             ) from None
         except Exception as error:
             raise ApplicationError(
-                redact(f"{notification.channel}: {type(error).__name__}: {error}"), type="ChannelError"
+                redact(f"{notification.channel}: {type(error).__name__}: {error}"),
+                attempt,
+                type="ChannelError",
             ) from None
         detail = redact(result.detail)
         outcome = "sent" if result.delivered else result.outcome

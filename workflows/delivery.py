@@ -39,6 +39,10 @@ def _failure(error: ActivityError, retry: RetryPolicy) -> tuple[str, int]:
     if error.retry_state is RetryState.MAXIMUM_ATTEMPTS_REACHED:
         return f"gave up after {retry.maximum_attempts} attempts: {message}", retry.maximum_attempts
     if error.retry_state is RetryState.NON_RETRYABLE_FAILURE:
+        details = getattr(cause, "details", None) or [1]
+        attempt = details[0] if isinstance(details[0], int) else 1
+        if attempt > 1:
+            return f"refused on attempt {attempt}, not retried: {message}", attempt
         return f"refused, not retried: {message}", 1
     return f"{message} ({error.retry_state.name.lower() if error.retry_state else 'failed'})", 1
 

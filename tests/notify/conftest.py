@@ -44,11 +44,13 @@ class Received:
 
 @dataclass
 class Receiver:
-    """Records every request; answers with the scripted statuses in order, then `then` forever."""
+    """Records every request; answers with the scripted statuses in order (per path if given for that path),
+    then `then` forever."""
 
     server: HTTPServer
     requests: list[Received] = field(default_factory=list)
     script: list[tuple[int, str]] = field(default_factory=list)
+    scripts: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     then: tuple[int, str] = (200, "ok")
     on_request: Callable[[Received], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -56,14 +58,18 @@ class Receiver:
     def url(self, path: str) -> str:
         return self.server.url_for(path)
 
-    def answer(self, *statuses: tuple[int, str]) -> None:
-        self.script = list(statuses)
+    def answer(self, *statuses: tuple[int, str], path: str | None = None) -> None:
+        if path is None:
+            self.script = list(statuses)
+        else:
+            self.scripts[path] = list(statuses)
 
     def handle(self, request: Request) -> Response:
         received = Received(request.method, request.path, dict(request.headers), request.get_data())
         with self.lock:
             self.requests.append(received)
-            status, text = self.script.pop(0) if self.script else self.then
+            script = self.scripts.get(received.path) or self.script
+            status, text = script.pop(0) if script else self.then
         if self.on_request is not None:
             self.on_request(received)
         return Response(text, status=status)

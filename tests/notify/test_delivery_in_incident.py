@@ -3,12 +3,14 @@ and the status query say about each."""
 
 from __future__ import annotations
 
+import io
 import json
 import threading
 from pathlib import Path
 
 from temporalio.testing import WorkflowEnvironment
 
+from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
 from tests.conftest import declared_incident, events, running_worker, start_incident, status_when
 from tests.notify.conftest import Receiver, notifiers_for
@@ -222,3 +224,24 @@ async def test_a_channel_this_worker_does_not_know_is_a_recorded_failure_and_the
     assert failed.channel == "sms-gateway" and failed.outcome == "failed"
     assert "unknown channel 'sms-gateway' (this worker knows: console, hook)" in failed.detail
     assert sent.channel == "hook" and sent.outcome == "sent" and len(receiver.requests) == 1
+
+
+async def test_a_refusal_after_a_retry_says_on_which_attempt_it_came(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, tmp_path: Path, receiver: Receiver
+) -> None:
+    settings = routed_settings(settings, tmp_path, {"default_channels": ["chat", "console"]})
+    receiver.answer((503, "busy"), (404, "no_service"))
+    notifiers = {**notifiers_for({"chat": {"type": "slack", "webhook_url": receiver.url("/slack")}}),
+                 "console": ConsoleNotifier(io.StringIO())}  # fmt: skip
+
+    async with running_worker(time_skipping_env.client, settings, notifiers):
+        handle = await start_incident(time_skipping_env.client, settings, declared_incident())
+        status = await status_when(handle, delivered)
+        await handle.terminate("test over")
+
+    refused, sent = status.deliveries[0].tried
+    assert (refused.attempts, refused.detail) == (
+        2,
+        "refused on attempt 2, not retried: chat: HTTP 404: no_service",
+    )
+    assert sent.channel == "console" and len(receiver.requests) == 2

@@ -55,7 +55,7 @@ channels:
     routing = {"default_channels": ["mail"], "broadcasts": broadcasts}
     settings = routed_settings(settings, tmp_path, routing)
     # The webhook receiver refuses and echoes the signing key back: the error must be redacted.
-    receiver.answer((401, f"bad signature for key {SECRETS['WEBHOOK_HMAC_KEY']}"))
+    receiver.answer((401, f"bad signature for key {SECRETS['WEBHOOK_HMAC_KEY']}"), path="/hook")
     caplog.set_level(logging.DEBUG)
 
     async with running_worker(time_skipping_env.client, settings, default_notifiers()):
