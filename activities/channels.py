@@ -50,4 +50,8 @@ def build_notifiers(config: ChannelsConfig, secrets: Secrets | None = None) -> d
     """Every configured channel by name. Secrets are not resolved here but at send time."""
     templates = Templates(config.templates_dir)
     source = secrets or SecretSource()
+    if isinstance(source, SecretSource):  # every channel's secrets are scrubbed from every channel's errors
+        source.watch(
+            [str(value) for channel in config.channels.values() for value in channel.options.values()]
+        )
     return {name: build_notifier(channel, templates, source) for name, channel in config.channels.items()}

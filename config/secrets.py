@@ -48,6 +48,12 @@ class SecretSource:
         )
         self._secrets_file = configured
         self._revealed: set[str] = set()
+        self._watched: set[str] = set()
+
+    def watch(self, texts: list[str]) -> None:
+        """Redact the secrets these configuration values refer to even before any of them is used."""
+        for text in texts:
+            self._watched.update(references(text))
 
     def lookup(self, name: str) -> str:
         env = os.environ if self._environ is None else self._environ
@@ -65,7 +71,12 @@ class SecretSource:
         return _REFERENCE.sub(lambda match: self.lookup(match.group(1)), text)
 
     def redact(self, text: str) -> str:
-        """Remove every secret value this source has handed out (longest first, so parts cannot survive)."""
+        """Remove every secret value handed out or watched (longest first, so no part of one survives)."""
+        for name in list(self._watched):
+            try:
+                self.lookup(name)  # remembers the value for redaction
+            except MissingSecretError:
+                continue
         for value in sorted(self._revealed, key=len, reverse=True):
             text = text.replace(value, REDACTED)
         return text

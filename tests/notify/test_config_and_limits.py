@@ -103,3 +103,10 @@ def test_every_kind_has_a_template_and_sev1_carries_impact_commander_bridge_and_
             assert fact in text
     sev4 = Templates().text(note.model_copy(update={"severity": Severity.SEV4}))
     assert "Incident commander" not in sev4  # a SEV-4 message stays short
+
+
+def test_a_watched_secret_is_redacted_even_before_it_was_used() -> None:
+    source = SecretSource({"HOOK_KEY": "never-sent-yet-123"})
+    source.watch(["${HOOK_KEY}", "https://example.com/plain"])
+
+    assert source.redact("echo: never-sent-yet-123") == "echo: ***"
