@@ -14,7 +14,9 @@ notify_app = typer.Typer(help="Notification channels (configured by WARROOM_CHAN
 
 @notify_app.command("test")
 def test_channel(
-    channel: Annotated[str, typer.Argument(help="Channel name from the channels file (or 'console').")],
+    channel: Annotated[
+        str, typer.Argument(metavar="CHANNEL", help="Channel name from the channels file (or 'console').")
+    ],
     to: Annotated[str, typer.Option(help="Recipient name shown in the message.")] = "operator",
     email: Annotated[str | None, typer.Option(help="Address for e-mail channels (besides `to:`).")] = None,
     kind: Annotated[
@@ -43,6 +45,9 @@ def test_channel(
         )
         raise typer.Exit(1)
     if kind is not None:
+        if kind not in set(NotificationKind):
+            choices = ", ".join(NotificationKind)
+            raise typer.BadParameter(f"{kind!r} is not one of: {choices}", param_hint="'--kind'")
         kinds = [NotificationKind(kind)]
     elif config.channels[channel].type == "pagerduty":
         kinds = [NotificationKind.PAGE, NotificationKind.RESOLUTION]  # never leave a test alert open
