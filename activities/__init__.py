@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from activities.channels import build_notifiers
 from activities.health import HealthActivities
 from activities.notify import NotifyActivities
 from activities.policy import PolicyActivities
 from activities.postmortem import PostmortemActivities
 from adapters.notify.base import Notifier
-from adapters.notify.console import ConsoleNotifier
+from config.channels import load_channels
 from config.settings import Settings
 
 
 def default_notifiers() -> dict[str, Notifier]:
-    return {"console": ConsoleNotifier()}
+    """The channels in `WARROOM_CHANNELS` (plus the built-in `console`); secrets resolve at send time."""
+    return build_notifiers(load_channels())
 
 
 def build_activities(

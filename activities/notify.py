@@ -1,14 +1,23 @@
-"""notify: pick the channel's adapter and deliver. Thin on purpose; channels live in adapters/notify."""
+"""notify: pick the channel's adapter and deliver. Thin on purpose; channels live in adapters/notify.
+
+Whatever goes back to the workflow (result or failure message) lands in its history, so every message is
+scrubbed of secret values first, and an unexpected exception is reduced to a redacted one-liner without
+its chained cause (whose text could carry a URL with a token in it)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from adapters.notify.base import Notifier
-from workflows.messages import DeliveryResult, Notification
+from workflows.messages import ChannelAttempt, DeliveryResult, Notification
+
+
+def _redactor(notifier: Notifier) -> Callable[[str], str]:
+    redact = getattr(notifier, "redact", None)
+    return redact if callable(redact) else (lambda text: text)
 
 
 class NotifyActivities:
@@ -25,10 +34,39 @@ class NotifyActivities:
                 type="UnknownChannel",
                 non_retryable=True,
             )
+        attempt = activity.info().attempt
         activity.logger.info(
-            "notify %s via %s to %s",
+            "notify %s via %s to %s (attempt %d, key %s)",
             notification.kind.value,
             notification.channel,
             ", ".join(notification.recipients),
+            attempt,
+            notification.idempotency_key,
         )
-        return await notifier.send(notification)
+        redact = _redactor(notifier)
+        try:
+            result = await notifier.send(notification)
+        except ApplicationError as error:
+            raise ApplicationError(
+                redact(error.message),
+                attempt,  # details: lets the workflow say on which attempt a channel refused
+                type=error.type,
+                non_retryable=error.non_retryable,
+                next_retry_delay=error.next_retry_delay,
+            ) from None
+        except Exception as error:
+            raise ApplicationError(
+                redact(f"{notification.channel}: {type(error).__name__}: {error}"),
+                attempt,
+                type="ChannelError",
+            ) from None
+        detail = redact(result.detail)
+        outcome = "sent" if result.delivered else result.outcome
+        attempt_record = ChannelAttempt(
+            channel=notification.channel,
+            recipients=notification.recipients,
+            outcome=outcome,
+            detail=detail,
+            attempts=attempt,
+        )
+        return result.model_copy(update={"detail": detail, "tried": [attempt_record]})

@@ -37,6 +37,7 @@ from config.settings import Settings
 from workers.cli_render import render_status, render_table
 from workers.client import connect
 from workers.dev_stack import transport_reason
+from workers.notify_cli import notify_app
 from workflows.messages import (
     Acknowledge,
     AddNote,
@@ -124,6 +125,9 @@ def global_options(
     ctx.obj = Settings.from_env().model_copy(
         update={field: value for field, value in overrides.items() if value is not None}
     )
+
+
+app.add_typer(notify_app, name="notify")
 
 
 def _settings(ctx: typer.Context) -> Settings:

@@ -19,6 +19,7 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.delivery import deliver
     from workflows.details import render_details
     from workflows.escalation import (
         EscalationFacts,
@@ -26,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
         has_data_or_compliance_impact,
         pending_obligations,
     )
+    from workflows.message_facts import incident_facts
     from workflows.messages import (
         Acknowledge,
         ActivityName,
@@ -59,6 +61,7 @@ with workflow.unsafe.imports_passed_through():
         Snooze,
     )
     from workflows.policy import Policy
+    from workflows.routing import plan_routes
     from workflows.search_attributes import INCIDENT_PHASE, INCIDENT_SERVICE, INCIDENT_SEVERITY
     from workflows.severity import classify
     from workflows.state import IncidentState, PostedUpdate
@@ -67,9 +70,7 @@ ModelT = TypeVar("ModelT", bound=BaseModel)
 
 SYSTEM = "warroom"
 QUICK_ACTIVITY = timedelta(seconds=30)
-NOTIFY_RETRY = RetryPolicy(
-    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(seconds=30), maximum_attempts=5
-)
+DELIVERIES_KEPT = 200  # the status query shows the latest; the timeline keeps every one
 HEALTH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
 UPCOMING_SHOWN = 5
 # How each non-page duty is sent and recorded.
@@ -221,6 +222,14 @@ class IncidentWorkflow:
         )
         self.state.postmortem_path = result.path
         self._record(EventKind.POSTMORTEM, SYSTEM, f"post-mortem draft written to {result.path}")
+        if self.state.paged:
+            await self._notify(
+                "postmortem",
+                NotificationKind.POSTMORTEM_READY,
+                self.state.paged,
+                f"[POST-MORTEM] {self.state.service or 'incident'}: {self.state.summary or ''}",
+                "Review the draft and add the timeline's missing context before the review meeting.",
+            )
         if self._duties is not None:
             await self._duties  # what outlives resolution: business notices, regulatory reminders
 
@@ -419,35 +428,51 @@ class IncidentWorkflow:
         )
 
     async def _notify(
-        self, step: str, kind: NotificationKind, recipients: list[str], subject: str, body: str
+        self,
+        step: str,
+        kind: NotificationKind,
+        recipients: list[str],
+        subject: str,
+        body: str,
+        links: list[str] | None = None,
+        **facts: str,
     ) -> DeliveryResult:
-        """Send via the notify activity; the idempotency key (workflow id + step) is stable across retries."""
-        notification = Notification(
+        """Deliver over the routed channels (fallback per person/role) and record what happened.
+
+        The idempotency key starts with workflow id + step and is stable across retries; `facts` add to or
+        override what templates read (impact, incident_commander, bridge, next_update_at, ...). Never
+        raises: a channel that stays down is a recorded failure and the escalation goes on on time."""
+        policy = self._policy
+        draft = Notification(
             idempotency_key=f"{self.state.incident_id}/{step}",
             incident_id=self.state.incident_id,
             kind=kind,
-            channel=self._policy.page_channel,
+            channel=policy.page_channel,
             recipients=recipients,
             severity=self.state.severity,
             service=self.state.service,
             subject=subject,
             body=body,
+            facts={**incident_facts(self.state, policy, workflow.now()), **facts},
+            links=links or [],
         )
-        try:
-            return await workflow.execute_activity(
-                ActivityName.NOTIFY,
-                notification,
-                result_type=DeliveryResult,
-                start_to_close_timeout=QUICK_ACTIVITY,
-                retry_policy=NOTIFY_RETRY,
-            )
-        except ActivityError as error:
-            # A channel that stays down must not stop the escalation: the failure is recorded and the
-            # next level is still paged on time.
-            cause = error.cause or error
-            return DeliveryResult(
-                channel=notification.channel, recipients=recipients, delivered=False, detail=str(cause)
-            )
+        groups = plan_routes(
+            policy.routing, policy.roster, policy.page_channel, recipients, self.state.service,
+            self.state.severity, kind,
+        )  # fmt: skip
+        delivery = await deliver(draft, step, groups, policy.routing)
+        self.state.deliveries.append(delivery)
+        del self.state.deliveries[:-DELIVERIES_KEPT]
+        self._record(
+            EventKind.DELIVERY,
+            SYSTEM,
+            f"{kind.value} {delivery.outcome}: {delivery.detail}",
+            step=step,
+            outcome=delivery.outcome,
+            channels=[attempt.channel for attempt in delivery.tried],
+            fell_back=delivery.fell_back,
+        )
+        return delivery
 
     async def _check_health(self) -> HealthCheckResult:
         try:

@@ -234,6 +234,7 @@ class EventKind(StrEnum):
     ALERT = "alert"
     ALERT_REPEAT = "alert_repeat"
     PHASE = "phase"
+    DELIVERY = "delivery"
     POLICY = "policy"
     CLASSIFIED = "classified"
     PAGED = "paged"
@@ -298,6 +299,9 @@ class IncidentStatus(Contract):
     regulatory_notified_by: str | None = None
     alert_count: int
     timeline: list[TimelineEvent]
+    deliveries: list[DeliveryResult] = Field(
+        default_factory=list, description="every notification: sent, failed with reason, fell back"
+    )
 
 
 # --------------------------------------------------------------------------- activities
@@ -308,14 +312,33 @@ class LoadPolicyRequest(Contract):
 
 
 class NotificationKind(StrEnum):
+    """What a message is about; each kind has its own template (adapters/notify/templates/<kind>.txt.j2)."""
+
     PAGE = "page"
     ESCALATION = "escalation"
+    ACKNOWLEDGEMENT = "acknowledgement"
     STATUS_UPDATE = "status_update"
+    CUSTOMER_COMMUNICATION = "customer_communication"
     RESOLUTION = "resolution"
+    POSTMORTEM_READY = "postmortem_ready"
+
+
+class Recipient(Contract):
+    """A person or role to reach, with the contacts the roster knows (addresses, not secrets)."""
+
+    name: str
+    email: str | None = None
+    slack_user_id: str | None = None
+    phone: str | None = None
 
 
 class Notification(Contract):
-    """One message to people. `idempotency_key` is stable across activity retries."""
+    """One message to people over one channel.
+
+    `idempotency_key` is `<workflow id>/<step>[/<recipients>]/<channel>`: stable across activity retries and
+    worker crashes, different per channel so a fallback is a new message, not a duplicate of the failed one.
+    `facts` feed the templates (impact, incident_commander, bridge, next_update_at, ack_hint, ...).
+    """
 
     idempotency_key: str
     incident_id: str
@@ -326,13 +349,39 @@ class Notification(Contract):
     service: str | None
     subject: str
     body: str
+    contacts: list[Recipient] = Field(default_factory=list)
+    facts: dict[str, str] = Field(default_factory=dict)
+    links: list[str] = Field(default_factory=list)
+
+
+DeliveryOutcome = Literal["sent", "failed", "unknown"]
+
+
+class ChannelAttempt(Contract):
+    """What happened on one channel: sent, failed (with the channel's reason) or unknown (no answer)."""
+
+    channel: str
+    recipients: list[str] = Field(default_factory=list)
+    outcome: DeliveryOutcome
+    detail: str
+    attempts: int = Field(default=1, description="activity attempts on this channel (retries + 1)")
 
 
 class DeliveryResult(Contract):
+    """The outcome of one notification, over every channel tried in fallback order."""
+
     channel: str
     recipients: list[str]
     delivered: bool
     detail: str
+    outcome: DeliveryOutcome = "sent"
+    step: str | None = None
+    kind: NotificationKind | None = None
+    tried: list[ChannelAttempt] = Field(default_factory=list, description="channels tried, in order")
+
+    @property
+    def fell_back(self) -> bool:
+        return len(self.tried) > 1
 
 
 class HealthCheckRequest(Contract):
@@ -362,3 +411,6 @@ class ActivityName(StrEnum):
     NOTIFY = "notify"
     CHECK_HEALTH = "check_health"
     RENDER_POSTMORTEM = "render_postmortem"
+
+
+IncidentStatus.model_rebuild()  # `deliveries` refers to DeliveryResult, defined further down

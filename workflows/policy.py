@@ -15,6 +15,7 @@ from pydantic import Field, model_validator
 from workflows.durations import Duration
 from workflows.messages import Contract, RoleName, Severity
 from workflows.roster import WEEKDAYS, Roster, Weekday
+from workflows.routing import Routing
 
 NEXT_BUSINESS_DAY = "next_business_day"
 AckDeadline = Duration | Literal["next_business_day"]
@@ -223,6 +224,7 @@ class Policy(Contract):
     status_updates: StatusCadence = Field(default_factory=StatusCadence)
     roles: RolePolicy = Field(default_factory=RolePolicy)
     page_channel: str = Field(default="console", description="channel name the worker resolves")
+    routing: Routing = Field(default_factory=Routing, description="channels per role, team, severity, kind")
     health_checks: dict[str, str] = Field(
         default_factory=dict, description="service -> URL whose 2xx answer means healthy"
     )

@@ -11,6 +11,7 @@ from workflows.messages import (
     Classification,
     Contract,
     Deadline,
+    DeliveryResult,
     EventKind,
     Impact,
     IncidentStatus,
@@ -70,6 +71,7 @@ class IncidentState(Contract):
     postmortem_path: str | None = None
     next_deadline: Deadline | None = None
     timeline: list[TimelineEvent] = Field(default_factory=list)
+    deliveries: list[DeliveryResult] = Field(default_factory=list)
 
     @property
     def severity(self) -> Severity | None:
@@ -133,4 +135,5 @@ class IncidentState(Contract):
             regulatory_notified_by=self.regulatory_notified_by,
             alert_count=self.alert_count,
             timeline=self.timeline,
+            deliveries=self.deliveries,
         )

@@ -2,10 +2,18 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from typing import TextIO
 
 from workflows.messages import DeliveryResult, Notification
+
+# Terminal control sequences in a summary (ESC, BEL, CR...) could rewrite what the operator sees: show them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _visible(text: str) -> str:
+    return _CONTROL.sub(lambda match: repr(match.group())[1:-1], text)
 
 
 class ConsoleNotifier:
@@ -14,10 +22,10 @@ class ConsoleNotifier:
 
     async def send(self, notification: Notification) -> DeliveryResult:
         stream = self._stream or sys.stdout
-        recipients = ", ".join(notification.recipients)
-        body = "\n".join(f"    {line}" for line in notification.body.splitlines())
+        recipients = _visible(", ".join(notification.recipients))
+        body = "\n".join(f"    {_visible(line)}" for line in notification.body.splitlines())
         stream.write(
-            f"\n>>> {notification.kind.value.upper()} to {recipients}: {notification.subject}\n"
+            f"\n>>> {notification.kind.value.upper()} to {recipients}: {_visible(notification.subject)}\n"
             f"{body}\n    (key {notification.idempotency_key})\n"
         )
         stream.flush()

@@ -98,6 +98,7 @@ async def test_unresolved_regulatory_incident_reminds_at_24_and_48_hours_and_fla
         service="checkout",
         summary="consent bypass",
         declared_by="tom",
+        severity=Severity.SEV3,  # a human's choice stands: three days of SEV-1 nudges would only slow the test
         impact=Impact(regulatory=True),
     )
     async with running_worker(client, settings, CONSOLE):
