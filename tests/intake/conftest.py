@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import json
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
@@ -23,6 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 from temporalio.client import Client, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -34,7 +36,7 @@ from intake.server import serving
 from intake.sns import SnsMessage, SnsVerifier, string_to_sign
 from tests.conftest import running_worker
 from workflows.incident import IncidentWorkflow
-from workflows.messages import IncidentStatus, incident_workflow_id
+from workflows.messages import Alert, IncidentStatus, incident_workflow_id
 
 PAYLOADS = Path(__file__).resolve().parents[2].parent / "shared" / "payloads"
 TOKEN = "intake-test-token-5f1d0c2e"
@@ -191,3 +193,34 @@ async def intake(make_intake: Callable[..., Any]) -> AsyncIterator[Intake]:
 def unique_group(document: dict[str, Any]) -> dict[str, Any]:
     """The payload under a fresh groupKey, so tests sharing the session server never share an incident."""
     return {**document, "groupKey": f"{document['groupKey']}/{uuid4()}"}
+
+
+def _decoded(node: Any) -> Any:
+    """The history JSON with every payload's base64 `data` decoded, so a scan sees what is stored."""
+    if isinstance(node, dict):
+        decoded = {key: _decoded(value) for key, value in node.items()}
+        if isinstance(node.get("data"), str) and "metadata" in node:
+            with contextlib.suppress(ValueError):
+                decoded["data"] = base64.b64decode(node["data"]).decode("utf-8", "replace")
+        return decoded
+    if isinstance(node, list):
+        return [_decoded(item) for item in node]
+    return node
+
+
+async def history_text(handle: WorkflowHandle[Any, Any]) -> str:
+    history = await handle.fetch_history()
+    return json.dumps(_decoded(json.loads(history.to_json())), ensure_ascii=False)
+
+
+async def signalled_alerts(handle: WorkflowHandle[Any, Any]) -> list[Alert]:
+    """Every Alert delivered by `add_alert` signals, decoded from the history."""
+    history = await handle.fetch_history()
+    alerts = []
+    for event in history.events:
+        if event.HasField("workflow_execution_signaled_event_attributes"):
+            attributes = event.workflow_execution_signaled_event_attributes
+            if attributes.signal_name == "add_alert":
+                for item in attributes.input.payloads:
+                    alerts.append(pydantic_data_converter.payload_converter.from_payload(item, Alert))
+    return alerts
