@@ -66,7 +66,7 @@ class SnsSigner:
 
     def sign(self, message: dict[str, Any], version: str = "1") -> dict[str, Any]:
         message = {**message, "SignatureVersion": version, "SigningCertURL": CERT_URL, "Signature": "AA=="}
-        algorithm = hashes.SHA1() if version == "1" else hashes.SHA256()  # noqa: S303
+        algorithm = hashes.SHA1() if version == "1" else hashes.SHA256()
         data = string_to_sign(SnsMessage.model_validate(message))
         message["Signature"] = base64.b64encode(self.key.sign(data, padding.PKCS1v15(), algorithm)).decode()
         return message

@@ -104,7 +104,11 @@ async def test_zero_ends_at_and_truncated_alerts_are_read(intake: Intake) -> Non
     alerts = await signalled_alerts(intake.handle(key))
     assert [alert.truncated_alerts for alert in alerts] == [7, 7, 7]
     assert [alert.ends_at for alert in alerts] == [None, None, None]  # zero endsAt = not ended, not year 1
-    assert {alert.fingerprint for alert in alerts} == {"001c176ab9b27767", "0af55d38b87bbf42", "6f3c140d250ccc99"}
+    assert {alert.fingerprint for alert in alerts} == {
+        "001c176ab9b27767",
+        "0af55d38b87bbf42",
+        "6f3c140d250ccc99",
+    }
 
 
 async def test_an_alert_after_the_incident_closed_opens_a_new_incident_under_the_same_id(
