@@ -30,18 +30,23 @@ TOKEN_ROUTES = [
 ]
 
 
-async def nothing_started(intake: Intake) -> None:
+async def nothing_started(intake: Intake, expected: set[str] | None = None) -> None:
     """Visibility is eventually consistent, so a sentinel alert goes last: once it is visible, anything
-    started before it would be too. Exactly one workflow (the sentinel) may exist on this test's queue."""
+    started before it would be too. Only the sentinel (and `expected` incidents) may exist on this queue."""
     key = f"sentinel-{uuid4()}"
     sentinel = {"dedup_key": key, "service": "sentinel", "summary": "sentinel"}
     assert (await intake.post("/v1/alerts/generic", sentinel)).status_code == 202
+    wanted = {f"incident-{key}", *(expected or set())}
     async with asyncio.timeout(15):
         while True:  # polling is the point: visibility has no event to wait for
-            if await intake.workflow_count() >= 1:
+            if await intake.workflow_count() >= len(wanted):
                 break
             await asyncio.sleep(0.1)
-    assert await intake.workflow_count() == 1
+    found = {
+        execution.id
+        async for execution in intake.client.list_workflows(f'TaskQueue = "{intake.settings.task_queue}"')
+    }
+    assert found == wanted
     await intake.handle(key).signal("resolve", {"by": "tester"})
 
 
