@@ -106,6 +106,8 @@ class Handoff:
         return targets
 
     async def _ask_router(self, service: str, request: RouteRequest) -> RouteDecision:
+        if not request.firing:  # a resolve/ack never starts anything, not even a router
+            return await self._ask_existing_router(service, request)
         start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
             CORRELATION_WORKFLOW,
             CorrelationInput(service=service, window_seconds=self.correlation_window.total_seconds()),
@@ -120,6 +122,17 @@ class Handoff:
             result_type=RouteDecision,
             rpc_timeout=RPC_TIMEOUT,
         )
+
+    async def _ask_existing_router(self, service: str, request: RouteRequest) -> RouteDecision:
+        handle = self.client.get_workflow_handle(correlation_workflow_id(service))
+        try:
+            return await handle.execute_update(
+                "route", request, result_type=RouteDecision, rpc_timeout=RPC_TIMEOUT
+            )
+        except RPCError as error:
+            if error.status is RPCStatusCode.NOT_FOUND:  # no router: the key was never joined anywhere
+                return RouteDecision(incident_key=request.dedup_key)
+            raise
 
     async def _open_or_join(self, alert: Alert, key: str) -> None:
         await self.client.start_workflow(

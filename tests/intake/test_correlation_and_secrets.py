@@ -15,6 +15,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from temporalio.service import RPCError
 
 from intake.formats.alertmanager import group_dedup_key
 from tests.conftest import events
@@ -62,6 +63,15 @@ async def test_alerts_from_other_sources_about_the_service_join_its_incident(
         resolve = generic(service, probe_key, source="blackbox", status="resolved")
         assert (await intake.post("/v1/alerts/generic", resolve)).json()["not_open"] == []
         await intake.status_when(anchor, lambda s: s.alert_count == 5)
+
+        # A resolve for a service without a router starts nothing, not even a router.
+        quiet = f"quiet-{uuid4().hex[:8]}"
+        lone = f"lone-{uuid4()}"
+        answer = await intake.post("/v1/alerts/generic", generic(quiet, lone, status="resolved"))
+        assert answer.status_code == 202 and answer.json()["not_open"] == [f"incident-{lone}"]
+        assert not await intake.exists(lone)
+        with pytest.raises(RPCError):
+            await intake.client.get_workflow_handle(correlation_workflow_id(quiet)).describe()
 
         other = f"other-{uuid4().hex[:8]}"  # another service opens its own incident
         other_key = f"other-{uuid4()}"
