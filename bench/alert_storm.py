@@ -103,7 +103,7 @@ async def storm(client: Client, args: argparse.Namespace, data_dir: Path) -> dic
     config = IntakeConfig(tokens=(SecretStr(TOKEN),), port=0, correlation_window=timedelta(0))
     run = uuid4().hex[:8]
     first_post: dict[str, float] = {}
-    statuses: dict[int, int] = {}
+    statuses: dict[int | str, int] = {}
     async with (
         build_worker(client, settings, {"console": pages}),
         serve_intake(client, settings.task_queue, config) as url,
@@ -114,11 +114,19 @@ async def storm(client: Client, args: argparse.Namespace, data_dir: Path) -> dic
             group, seq = index % args.groups, index // args.groups
             incident_id = f"incident-{group_dedup_key('am', group_key(run, group))}"
             first_post.setdefault(incident_id, time.monotonic())
-            answer = await http.post(
-                f"{url}/v1/alerts/alertmanager", content=alertmanager_body(group, seq, run),
-                headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
-            )  # fmt: skip
-            statuses[answer.status_code] = statuses.get(answer.status_code, 0) + 1
+            for _ in range(5):  # as real senders do: retry a failed delivery (counted)
+                try:
+                    answer = await http.post(
+                        f"{url}/v1/alerts/alertmanager", content=alertmanager_body(group, seq, run),
+                        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+                    )  # fmt: skip
+                except httpx.TransportError as error:
+                    code: int | str = type(error).__name__
+                else:
+                    code = answer.status_code
+                statuses[code] = statuses.get(code, 0) + 1
+                if code == 202:
+                    return
 
         wall = await run_pool(args.posts, args.concurrency, post)
         for _ in range(1200):  # polling is the point: pages arrive from the worker on their own

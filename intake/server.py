@@ -15,6 +15,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 STARTUP_TIMEOUT = 10.0
+KEEP_ALIVE_SECONDS = 75
 
 
 class _EmbeddedServer(uvicorn.Server):
@@ -38,7 +39,11 @@ async def serving(app: ASGIApp, host: str, port: int) -> AsyncIterator[str]:
     except OSError as error:
         listener.close()
         raise IntakeStartError(f"the intake cannot listen on {host}:{port} ({error.strerror})") from None
-    config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off")
+    # Keep-alive longer than senders' idle pools: a connection closed under a sender's reused request is a
+    # failed delivery it has to retry.
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=KEEP_ALIVE_SECONDS
+    )
     server = _EmbeddedServer(config)
     task = asyncio.create_task(server.serve(sockets=[listener]), name="intake")
     async with asyncio.timeout(STARTUP_TIMEOUT):
