@@ -19,6 +19,7 @@ from typing import Any
 
 from temporalio.client import Client, WithStartWorkflowOperation
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
 from workflows.messages import (
@@ -76,8 +77,10 @@ class Handoff:
             return report
         except RPCError as error:
             raise TemporalUnavailable(f"Temporal refused the hand-off ({error.status.name})") from None
-        except RuntimeError as error:  # the SDK's "Failed client connect" when the server is down
-            raise TemporalUnavailable(f"Temporal is unreachable ({str(error)[:120]})") from None
+        except (TemporalError, RuntimeError, TimeoutError) as error:
+            # RuntimeError is the SDK's "Failed client connect"; TemporalError covers update RPC timeouts.
+            reason = "connection failed" if isinstance(error, RuntimeError) else type(error).__name__
+            raise TemporalUnavailable(f"Temporal is unreachable ({reason})") from None
 
     async def _route(self, alerts: list[Alert]) -> list[str]:
         """The incident key of each alert: its dedup key, or the one its service's router chose."""

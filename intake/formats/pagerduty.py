@@ -71,10 +71,9 @@ def to_alerts(event: PagerDutyEvent) -> list[Alert]:
     labels = {"severity": payload.severity, "source": payload.source} if payload else {}
     if payload:
         labels |= {k: v for k, v in {"group": payload.group, "class": payload.class_}.items() if v}
-    region = details.get("region")
-    regions = (
-        [region] if isinstance(region, str) else [r for r in details.get("regions", []) if isinstance(r, str)]
-    )
+    region, listed = details.get("region"), details.get("regions")
+    regions = [region] if isinstance(region, str) else []
+    regions += [item for item in listed if isinstance(item, str)] if isinstance(listed, list) else []
     return [
         Alert(
             source="pagerduty",

@@ -142,3 +142,23 @@ async def test_secrets_never_reach_history_logs_or_error_bodies(
             assert secret not in text
     for k in (key, grafana_key, event["dedup_key"]):
         await intake.handle(k).signal("resolve", {"by": "tester"})
+
+
+async def test_the_router_keeps_its_routes_across_continue_as_new(make_intake: Callable[..., Any]) -> None:
+    # The session dev server suggests continue-as-new at 40 events: 30 routes take the router past it.
+    service = f"ledger-{uuid4().hex[:8]}"
+    keys = [f"can-{i}-{uuid4()}" for i in range(30)]
+    async with make_intake(correlation_window=WINDOW) as intake:
+        for index, key in enumerate(keys):
+            answer = await intake.post("/v1/alerts/generic", generic(service, key, source=f"s{index % 3}"))
+            assert answer.json()["incidents"] == [{"incident_id": f"incident-{keys[0]}", "alerts": 1}]
+        router = intake.client.get_workflow_handle(correlation_workflow_id(service))
+        started = (await router.fetch_history()).events[0].workflow_execution_started_event_attributes
+        assert started.continued_execution_run_id, "the router should have continued-as-new"
+        # A resolve for an early key, after continue-as-new, still finds the incident it joined.
+        resolve = generic(service, keys[1], status="resolved")
+        assert (await intake.post("/v1/alerts/generic", resolve)).json()["not_open"] == []
+        status = await intake.status_when(keys[0], lambda s: s.alert_count == 31)
+        assert len(events(status, EventKind.CORRELATED)) == 29
+        await intake.handle(keys[0]).signal("resolve", {"by": "tester"})
+        await router.terminate("test over")

@@ -63,6 +63,12 @@ def test_pagerduty_trigger_without_dedup_key_gets_a_stable_key_and_no_routing_ke
     assert first.dedup_key.startswith("pd-") and first.dedup_key == other_key.dedup_key
     assert event["routing_key"] not in first.model_dump_json()
     assert first.status is AlertStatus.FIRING and first.service == "payments-api"
+    odd = event | {"payload": event["payload"] | {"custom_details": {"regions": 5, "region": ["x"]}}}
+    assert pagerduty.to_alerts(pagerduty.PagerDutyEvent.model_validate(odd))[0].impact.regions == []
+    listed = event | {"payload": event["payload"] | {"custom_details": {"regions": ["eu-west-1", 3]}}}
+    assert pagerduty.to_alerts(pagerduty.PagerDutyEvent.model_validate(listed))[0].impact.regions == [
+        "eu-west-1"
+    ]
 
 
 def test_datadog_titles_statuses_and_keys() -> None:
