@@ -15,6 +15,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
@@ -99,27 +100,22 @@ async def run_pool(count: int, concurrency: int, job: Callable[[int], Awaitable[
     return time.monotonic() - started
 
 
-async def storm(client: Client, args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
-    settings = Settings(task_queue=f"storm-{uuid4()}", data_dir=data_dir, metrics_address="")
-    pages = FirstPages()
-    config = IntakeConfig(tokens=(SecretStr(TOKEN),), port=0, correlation_window=timedelta(0))
-    run = uuid4().hex[:8]
+async def send(args: argparse.Namespace) -> None:
+    """The senders, in their own process (`--send-to URL`): the intake's process is not also the load."""
     first_post: dict[str, float] = {}
     statuses: dict[int | str, int] = {}
-    async with (
-        build_worker(client, settings, {"console": pages}),
-        serve_intake(client, settings.task_queue, config) as url,
-        httpx.AsyncClient(timeout=60, limits=httpx.Limits(max_connections=args.concurrency)) as http,
-    ):
+    limits = httpx.Limits(max_connections=args.concurrency)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
 
         async def post(index: int) -> None:
             group, seq = index % args.groups, index // args.groups
-            incident_id = f"incident-{group_dedup_key('am', group_key(run, group))}"
-            first_post.setdefault(incident_id, time.monotonic())
+            incident_id = f"incident-{group_dedup_key('am', group_key(args.run, group))}"
+            first_post.setdefault(incident_id, time.monotonic())  # CLOCK_MONOTONIC: one clock per machine
             for _ in range(5):  # as real senders do: retry a failed delivery (counted)
                 try:
                     answer = await http.post(
-                        f"{url}/v1/alerts/alertmanager", content=alertmanager_body(group, seq, run),
+                        f"{args.send_to}/v1/alerts/alertmanager",
+                        content=alertmanager_body(group, seq, args.run),
                         headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
                     )  # fmt: skip
                 except httpx.TransportError as error:
@@ -131,6 +127,27 @@ async def storm(client: Client, args: argparse.Namespace, data_dir: Path) -> dic
                     return
 
         wall = await run_pool(args.posts, args.concurrency, post)
+    report = json.dumps({"first_post": first_post, "statuses": statuses, "wall": wall})
+    await asyncio.to_thread(Path(args.out).write_text, report)
+
+
+async def storm(client: Client, args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
+    settings = Settings(task_queue=f"storm-{uuid4()}", data_dir=data_dir, metrics_address="")
+    pages = FirstPages()
+    config = IntakeConfig(tokens=(SecretStr(TOKEN),), port=0, correlation_window=timedelta(0))
+    out = data_dir / "senders.json"
+    async with (
+        build_worker(client, settings, {"console": pages}),
+        serve_intake(client, settings.task_queue, config) as url,
+    ):
+        senders = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.alert_storm", "--send-to", url, "--run", uuid4().hex[:8],
+            "--out", str(out),
+            "--posts", str(args.posts), "--groups", str(args.groups), "--concurrency", str(args.concurrency),
+        )  # fmt: skip
+        assert await senders.wait() == 0, "the sender process failed"
+        sent = json.loads(out.read_text())
+        first_post: dict[str, float] = sent["first_post"]
         for _ in range(1200):  # polling is the point: pages arrive from the worker on their own
             if len(pages.first_page) >= args.groups:
                 break
@@ -144,11 +161,17 @@ async def storm(client: Client, args: argparse.Namespace, data_dir: Path) -> dic
                     break
                 await asyncio.sleep(0.1)
             alerts += status.alert_count
-            await handle.terminate("benchmark over")
+        for _ in range(100):  # visibility is eventually consistent: count until it settles on the groups
+            incidents = (await client.count_workflows(f'TaskQueue = "{settings.task_queue}"')).count
+            if incidents >= args.groups:
+                break
+            await asyncio.sleep(0.1)
+        for incident_id in first_post:
+            await client.get_workflow_handle(incident_id).terminate("benchmark over")
     latencies = [pages.first_page[i] - first_post[i] for i in first_post if i in pages.first_page]
     return {
-        "incidents": len(first_post), "paged": len(pages.first_page), "statuses": statuses,
-        "alerts_counted": alerts, "lost": args.posts - alerts, "posts_per_s": args.posts / wall,
+        "incidents": incidents, "paged": len(pages.first_page), "statuses": sent["statuses"],
+        "alerts_counted": alerts, "lost": args.posts - alerts, "posts_per_s": args.posts / sent["wall"],
         "p50_ms": 1000 * percentile(latencies, 0.5), "p99_ms": 1000 * percentile(latencies, 0.99),
     }  # fmt: skip
 
@@ -255,4 +278,8 @@ if __name__ == "__main__":
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--groups", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=50)
-    asyncio.run(main(parser.parse_args()))
+    parser.add_argument("--send-to", help=argparse.SUPPRESS)  # internal: the sender process
+    parser.add_argument("--run", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    asyncio.run(send(arguments) if arguments.send_to else main(arguments))
