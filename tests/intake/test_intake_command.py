@@ -5,17 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import stat
 import sys
 from pathlib import Path
 from uuid import uuid4
 
 import httpx
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings
 from tests.cli.conftest import inherited_env, run_warroom
 from tests.conftest import free_port, running_worker
 from tests.intake.conftest import TOKEN
+from workers.intake_process import stack_intake_config
 
 ALERT_HEADERS = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
 
@@ -81,3 +84,22 @@ async def test_warroom_intake_refuses_to_start_without_a_token() -> None:
     result = await run_warroom("intake", env={"WARROOM_INTAKE_ADDRESS": f"127.0.0.1:{free_port()}"})
     assert result.code == 1 and "WARROOM_INTAKE_TOKEN" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_warroom_run_without_a_token_keeps_a_generated_one_in_a_private_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("WARROOM_INTAKE_TOKEN", "WARROOM_INTAKE_TOKENS"):
+        monkeypatch.delenv(name, raising=False)
+    settings = Settings(data_dir=tmp_path / "state", metrics_address="")
+    config, hint = stack_intake_config(settings)
+    token_file = tmp_path / "state" / "intake-token"
+    assert hint == f"token in {token_file}"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    assert [t.get_secret_value() for t in config.tokens] == [token_file.read_text().strip()]
+    assert len(token_file.read_text().strip()) >= 32
+    again, _ = stack_intake_config(settings)  # a restart keeps the token senders were configured with
+    assert again.tokens == config.tokens
+    monkeypatch.setenv("WARROOM_INTAKE_TOKEN", "from-env")
+    from_env, hint = stack_intake_config(settings)
+    assert [t.get_secret_value() for t in from_env.tokens] == ["from-env"] and "WARROOM_INTAKE_TOKEN" in hint
