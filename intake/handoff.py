@@ -13,6 +13,7 @@ because every alert carries an event id the incident remembers.
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -36,6 +37,10 @@ from workflows.messages import (
 
 INCIDENT_WORKFLOW = "IncidentWorkflow"
 RPC_TIMEOUT = timedelta(seconds=5)
+# A router never changes a route it gave while it remembers it (24 h), so its answers can be reused for a
+# while: only a key's first alert waits for the router's workflow task, not every repeat of a storm.
+ROUTE_CACHE_SECONDS = 600.0
+ROUTE_CACHE_SIZE = 10_000
 
 
 class TemporalUnavailable(Exception):
@@ -60,6 +65,7 @@ class Handoff:
         self.client = client
         self.task_queue = task_queue
         self.correlation_window = correlation_window
+        self._routes: dict[tuple[str, str], tuple[str, float]] = {}  # (service, key) -> (incident, expiry)
 
     async def deliver(self, alerts: list[Alert]) -> HandoffReport:
         try:
@@ -109,6 +115,18 @@ class Handoff:
         return targets
 
     async def _ask_router(self, service: str, request: RouteRequest) -> RouteDecision:
+        now = time.monotonic()
+        cached = self._routes.get((service, request.dedup_key))
+        if cached is not None and cached[1] > now:
+            return RouteDecision(incident_key=cached[0])
+        decision = await self._ask_router_workflow(service, request)
+        if request.firing or decision.incident_key != request.dedup_key:  # a route the router now holds
+            self._routes[(service, request.dedup_key)] = (decision.incident_key, now + ROUTE_CACHE_SECONDS)
+            if len(self._routes) > ROUTE_CACHE_SIZE:
+                del self._routes[next(iter(self._routes))]
+        return decision
+
+    async def _ask_router_workflow(self, service: str, request: RouteRequest) -> RouteDecision:
         if not request.firing:  # a resolve/ack never starts anything, not even a router
             return await self._ask_existing_router(service, request)
         start: WithStartWorkflowOperation[Any, Any] = WithStartWorkflowOperation(
