@@ -163,7 +163,11 @@ async def storm(client: Client, args: argparse.Namespace, data_dir: Path) -> dic
                 await asyncio.sleep(0.1)
             alerts += status.alert_count
         for _ in range(100):  # visibility is eventually consistent: count until it settles on the groups
-            incidents = (await client.count_workflows(f'TaskQueue = "{settings.task_queue}"')).count
+            incidents = (
+                await client.count_workflows(
+                    f'TaskQueue = "{settings.task_queue}" AND WorkflowType = "IncidentWorkflow"'
+                )
+            ).count
             if incidents >= args.groups:
                 break
             await asyncio.sleep(0.1)
