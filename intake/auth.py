@@ -8,6 +8,7 @@ import base64
 import binascii
 import hashlib
 import hmac
+import time
 from collections.abc import Iterable
 
 from pydantic import SecretStr
@@ -18,6 +19,7 @@ from intake.errors import IntakeError
 CHALLENGE = {"WWW-Authenticate": 'Bearer realm="warroom-intake", Basic realm="warroom-intake"'}
 GRAFANA_SIGNATURE = "X-Grafana-Alerting-Signature"
 GRAFANA_TIMESTAMP = "X-Grafana-Alerting-Signature-Timestamp"
+GRAFANA_MAX_SKEW = 300
 
 
 def presented_secret(headers: Headers) -> str | None:
@@ -66,6 +68,8 @@ def require_grafana_signature(headers: Headers, raw: bytes, secret: SecretStr | 
     expected = hmac.new(secret.get_secret_value().encode(), message, hashlib.sha256).hexdigest()
     if not hmac.compare_digest(signature.strip().lower().encode(), expected.encode()):
         raise IntakeError(403, GRAFANA_SIGNATURE, "does not match the body")
+    if timestamp and not (timestamp.isdigit() and abs(time.time() - int(timestamp)) <= GRAFANA_MAX_SKEW):
+        raise IntakeError(403, GRAFANA_TIMESTAMP, f"more than {GRAFANA_MAX_SKEW} s away from now (replayed?)")
 
 
 def require_routing_key(routing_key: str, keys: tuple[SecretStr, ...]) -> None:

@@ -12,7 +12,7 @@ import base64
 import binascii
 import re
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
 
@@ -28,6 +28,8 @@ from intake.formats.fields import SenderModel
 
 _GENUINE_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
 FETCH_TIMEOUT = 5.0
+# A signed message stays valid forever; refusing old ones bounds what a captured message can replay.
+MAX_MESSAGE_AGE = timedelta(hours=1)
 
 CertificateFetcher = Callable[[str], Awaitable[bytes]]
 Confirmer = Callable[[str], Awaitable[None]]
@@ -84,6 +86,15 @@ async def confirm_subscription(url: str) -> None:
         (await http.get(url)).raise_for_status()
 
 
+def _require_fresh(timestamp: str) -> None:
+    try:
+        sent = datetime.fromisoformat(timestamp.replace("Z", "+00:00"))
+    except ValueError:
+        raise IntakeError(400, "Timestamp", "not an ISO 8601 time") from None
+    if sent.tzinfo is None or abs(datetime.now(UTC) - sent) > MAX_MESSAGE_AGE:
+        raise IntakeError(403, "Timestamp", f"more than {MAX_MESSAGE_AGE} away from now (replayed?)")
+
+
 class SnsVerifier:
     def __init__(
         self, fetch: CertificateFetcher = fetch_certificate, confirm: Confirmer = confirm_subscription
@@ -106,6 +117,7 @@ class SnsVerifier:
             key.verify(signature, string_to_sign(message), padding.PKCS1v15(), algorithm)
         except InvalidSignature:
             raise IntakeError(403, "Signature", "does not verify against the SNS certificate") from None
+        _require_fresh(message.Timestamp)
 
     async def _public_key(self, url: str) -> rsa.RSAPublicKey:
         if url not in self._keys:

@@ -64,8 +64,11 @@ class SnsSigner:
     fetched: list[str] = field(default_factory=list)
     confirmed: list[str] = field(default_factory=list)
 
-    def sign(self, message: dict[str, Any], version: str = "1") -> dict[str, Any]:
+    def sign(self, message: dict[str, Any], version: str = "1", fresh: bool = True) -> dict[str, Any]:
         message = {**message, "SignatureVersion": version, "SigningCertURL": CERT_URL, "Signature": "AA=="}
+        message.setdefault("Timestamp", "")
+        if fresh:
+            message["Timestamp"] = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
         algorithm = hashes.SHA1() if version == "1" else hashes.SHA256()
         data = string_to_sign(SnsMessage.model_validate(message))
         message["Signature"] = base64.b64encode(self.key.sign(data, padding.PKCS1v15(), algorithm)).decode()

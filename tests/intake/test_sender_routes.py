@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
 from typing import Any
 from uuid import uuid4
 
@@ -16,12 +17,10 @@ from tests.intake.conftest import GRAFANA_SECRET, Intake, SnsSigner, payload, pa
 from workflows.messages import EventKind, Phase
 
 
-def grafana_headers(body: bytes, secret: str = GRAFANA_SECRET) -> dict[str, str]:
-    signature = hmac.new(secret.encode(), b"1742310632:" + body, hashlib.sha256).hexdigest()
-    return {
-        "X-Grafana-Alerting-Signature": signature,
-        "X-Grafana-Alerting-Signature-Timestamp": "1742310632",
-    }
+def grafana_headers(body: bytes, secret: str = GRAFANA_SECRET, sent: float | None = None) -> dict[str, str]:
+    timestamp = str(int(time.time() if sent is None else sent))
+    signature = hmac.new(secret.encode(), f"{timestamp}:".encode() + body, hashlib.sha256).hexdigest()
+    return {"X-Grafana-Alerting-Signature": signature, "X-Grafana-Alerting-Signature-Timestamp": timestamp}
 
 
 async def test_grafana_with_a_valid_hmac_opens_an_incident(intake: Intake) -> None:
@@ -45,6 +44,9 @@ async def test_grafana_with_a_wrong_or_missing_hmac_is_refused_and_opens_nothing
     assert missing.status_code == 401
     tampered = await intake.post("/v1/alerts/grafana", body.replace(b"97.4", b"12.0"), grafana_headers(body))
     assert tampered.status_code == 403
+    replayed = await intake.post("/v1/alerts/grafana", body, grafana_headers(body, sent=time.time() - 3600))
+    assert replayed.status_code == 403
+    assert replayed.json()["problems"][0]["field"] == "X-Grafana-Alerting-Signature-Timestamp"
     assert not await intake.exists(group_dedup_key("grafana", group["groupKey"]))
 
 
@@ -113,6 +115,9 @@ async def test_sns_with_a_bad_signature_or_a_foreign_certificate_url_is_refused(
         message = sns_signer.sign(alarm_notification("ALARM", arn)) | {"SigningCertURL": evil}
         answer = await intake.post("/v1/alerts/cloudwatch", message, sns_headers(message))
         assert answer.status_code == 403 and answer.json()["problems"][0]["field"] == "SigningCertURL"
+    stale = sns_signer.sign(alarm_notification("ALARM", arn), fresh=False)  # the payload's 2025 Timestamp
+    answer = await intake.post("/v1/alerts/cloudwatch", stale, sns_headers(stale))
+    assert answer.status_code == 403 and answer.json()["problems"][0]["field"] == "Timestamp"
     assert all(url.startswith("https://sns.us-east-1.amazonaws.com/") for url in sns_signer.fetched)
     assert not await intake.exists(arn)
 
