@@ -11,6 +11,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -147,6 +148,14 @@ async def test_hostile_but_valid_text_is_accepted_and_stored_as_data(intake: Int
     assert (await intake.post("/v1/alerts/generic", alert)).status_code == 202
     status = await intake.status_when(key, lambda s: s.alert_count == 1)
     assert status.summary == HOSTILE
+    assert any(event.summary == f"firing: {HOSTILE}" for event in status.timeline)
+    # Where it is rendered (the Web UI's Markdown details), the HTML is escaped, the text kept.
+    metadata = await intake.handle(key).query("__temporal_workflow_metadata", result_type=WorkflowMetadata)
+    assert "<script>" not in metadata.current_details
+    assert (
+        "&lt;script&gt;alert(1)&lt;/script&gt;" in metadata.current_details
+        and "🔥" in metadata.current_details
+    )
     await intake.handle(key).signal("resolve", {"by": "tester"})
 
 
