@@ -13,12 +13,13 @@ because every alert carries an event id the incident remembers.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from temporalio.client import Client, WithStartWorkflowOperation
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowUpdateRPCTimeoutOrCancelledError
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError, RPCStatusCode
@@ -61,10 +62,17 @@ class HandoffReport:
 
 
 class Handoff:
-    def __init__(self, client: Client, task_queue: str, correlation_window: timedelta) -> None:
+    def __init__(
+        self,
+        client: Client,
+        task_queue: str,
+        correlation_window: timedelta,
+        router_timeout: timedelta = RPC_TIMEOUT,
+    ) -> None:
         self.client = client
         self.task_queue = task_queue
         self.correlation_window = correlation_window
+        self.router_timeout = router_timeout
         self._routes: dict[tuple[str, str], tuple[str, float]] = {}  # (service, key) -> (incident, expiry)
 
     async def deliver(self, alerts: list[Alert]) -> HandoffReport:
@@ -119,7 +127,19 @@ class Handoff:
         cached = self._routes.get((service, request.dedup_key))
         if cached is not None and cached[1] > now:
             return RouteDecision(incident_key=cached[0])
-        decision = await self._ask_router_workflow(service, request)
+        try:
+            decision = await self._ask_router_workflow(service, request)
+        except (WorkflowUpdateRPCTimeoutOrCancelledError, RPCError) as error:
+            if isinstance(error, RPCError) and error.status is not RPCStatusCode.DEADLINE_EXCEEDED:
+                raise
+            # The router answers from a workflow task, so it needs a live, unsaturated worker; the alert must
+            # not wait for that. It goes to its own incident now (a possible duplicate for the service, said
+            # so in its timeline). If Temporal itself is down, the hand-off that follows fails: still a 503.
+            return RouteDecision(
+                incident_key=request.dedup_key,
+                correlation=f"correlation skipped: the router of '{service}' did not answer within "
+                f"{self.router_timeout.total_seconds():g}s (no worker, or a saturated one)",
+            )
         if request.firing or decision.incident_key != request.dedup_key:  # a route the router now holds
             self._routes[(service, request.dedup_key)] = (decision.incident_key, now + ROUTE_CACHE_SECONDS)
             if len(self._routes) > ROUTE_CACHE_SIZE:
@@ -136,19 +156,25 @@ class Handoff:
             task_queue=self.task_queue,
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )
-        return await self.client.execute_update_with_start_workflow(
-            "route",
-            request,
-            start_workflow_operation=start,
-            result_type=RouteDecision,
-            rpc_timeout=RPC_TIMEOUT,
-        )
+        try:
+            return await self.client.execute_update_with_start_workflow(
+                "route",
+                request,
+                start_workflow_operation=start,
+                result_type=RouteDecision,
+                rpc_timeout=self.router_timeout,
+            )
+        except Exception:
+            # The start half failed with it: retrieve that too, or asyncio logs it as never retrieved.
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(start.workflow_handle(), timeout=1)
+            raise
 
     async def _ask_existing_router(self, service: str, request: RouteRequest) -> RouteDecision:
         handle = self.client.get_workflow_handle(correlation_workflow_id(service))
         try:
             return await handle.execute_update(
-                "route", request, result_type=RouteDecision, rpc_timeout=RPC_TIMEOUT
+                "route", request, result_type=RouteDecision, rpc_timeout=self.router_timeout
             )
         except RPCError as error:
             if error.status is RPCStatusCode.NOT_FOUND:  # no router: the key was never joined anywhere

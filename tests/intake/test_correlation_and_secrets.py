@@ -16,8 +16,12 @@ from uuid import uuid4
 import httpx
 import pytest
 from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
 
+from intake.app import create_app
 from intake.formats.alertmanager import group_dedup_key
+from intake.handoff import Handoff
+from intake.server import serving
 from tests.conftest import events
 from tests.intake.conftest import (
     GRAFANA_SECRET,
@@ -25,8 +29,11 @@ from tests.intake.conftest import (
     SECRETS,
     TOKEN,
     Intake,
+    SnsSigner,
     history_text,
+    intake_config,
     payload_json,
+    signalled_alerts,
     unique_group,
 )
 from workflows.messages import EventKind, Phase, correlation_workflow_id
@@ -162,3 +169,25 @@ async def test_the_router_keeps_its_routes_across_continue_as_new(make_intake: C
         assert len(events(status, EventKind.CORRELATED)) == 29
         await intake.handle(keys[0]).signal("resolve", {"by": "tester"})
         await router.terminate("test over")
+
+
+async def test_without_a_worker_correlation_is_skipped_but_the_alert_is_still_handed_over(
+    dev_env: WorkflowEnvironment, sns_signer: SnsSigner
+) -> None:
+    # No worker polls this queue, so the router cannot answer: the alert must not wait for correlation.
+    queue = f"no-worker-{uuid4()}"
+    handoff = Handoff(dev_env.client, queue, WINDOW, router_timeout=timedelta(seconds=1))
+    app = create_app(intake_config(correlation_window=WINDOW), handoff, sns_signer.verifier())
+    service, key = f"lonely-{uuid4().hex[:8]}", f"lonely-{uuid4()}"
+    async with serving(app, "127.0.0.1", 0) as url, httpx.AsyncClient(timeout=30) as http:
+        answer = await http.post(
+            f"{url}/v1/alerts/generic",
+            json=generic(service, key),
+            headers={"Authorization": f"Bearer {TOKEN}"},
+        )
+    assert answer.status_code == 202, answer.text
+    handle = dev_env.client.get_workflow_handle(f"incident-{key}")
+    [alert] = await signalled_alerts(handle)
+    assert alert.correlation and alert.correlation.startswith("correlation skipped")
+    await handle.terminate("test over")
+    await dev_env.client.get_workflow_handle(correlation_workflow_id(service)).terminate("test over")

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Callable
+from datetime import timedelta
 from typing import Any
 from uuid import uuid4
 
@@ -159,9 +160,10 @@ async def test_hostile_but_valid_text_is_accepted_and_stored_as_data(intake: Int
     await intake.handle(key).signal("resolve", {"by": "tester"})
 
 
-async def test_temporal_unreachable_answers_503_with_retry_after_never_2xx() -> None:
+@pytest.mark.parametrize("window", [timedelta(0), timedelta(minutes=5)], ids=["plain", "correlated"])
+async def test_temporal_unreachable_answers_503_with_retry_after_never_2xx(window: timedelta) -> None:
     dead = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter)
-    config = intake_config()
+    config = intake_config(correlation_window=window)
     app = create_app(config, Handoff(dead, "nowhere", config.correlation_window))
     async with serving(app, "127.0.0.1", 0) as url, httpx.AsyncClient(timeout=30) as http:
         headers = {"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"}
