@@ -9,7 +9,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
+from pydantic import SecretStr, ValidationError
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
@@ -37,9 +37,18 @@ def stack_token(data_dir: Path) -> tuple[SecretStr, Path]:
     return SecretStr(path.read_text().strip()), path
 
 
+def intake_config_from_env() -> IntakeConfig:
+    """The WARROOM_INTAKE_* settings; a bad value is a message naming the variable, not a traceback."""
+    try:
+        return IntakeConfig.from_env()
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise IntakeConfigError(f"bad WARROOM_INTAKE_* setting ({problems}); see docs/intake.md") from None
+
+
 def stack_intake_config(settings: Settings) -> tuple[IntakeConfig, str]:
     """The embedded stack's intake settings and how to find its token."""
-    config = IntakeConfig.from_env()
+    config = intake_config_from_env()
     if config.tokens:
         return config, "token: $WARROOM_INTAKE_TOKEN"
     token, path = stack_token(settings.data_dir)
@@ -51,7 +60,7 @@ async def run_intake(
 ) -> None:
     """Serve the intake until `stop_wait()` returns. Connects lazily: with Temporal down the intake still
     answers, with 503 + Retry-After, so senders keep their alerts and retry."""
-    config = IntakeConfig.from_env()
+    config = intake_config_from_env()
     if not config.tokens:
         raise IntakeConfigError("set WARROOM_INTAKE_TOKEN (every sender must present a token)")
     client = await Client.connect(

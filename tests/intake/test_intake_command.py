@@ -80,10 +80,15 @@ async def test_warroom_intake_answers_503_while_temporal_is_down(tmp_path: Path)
     assert await stop(process) == 0
 
 
-async def test_warroom_intake_refuses_to_start_without_a_token() -> None:
+async def test_warroom_intake_refuses_to_start_without_a_token_or_with_a_bad_setting() -> None:
     result = await run_warroom("intake", env={"WARROOM_INTAKE_ADDRESS": f"127.0.0.1:{free_port()}"})
     assert result.code == 1 and "WARROOM_INTAKE_TOKEN" in result.stderr
     assert "Traceback" not in result.output
+    bad = await run_warroom(
+        "intake", env={"WARROOM_INTAKE_TOKEN": TOKEN, "WARROOM_INTAKE_ADDRESS": "here:port"}
+    )
+    assert bad.code == 1 and "bad WARROOM_INTAKE_* setting (port:" in bad.stderr
+    assert "Traceback" not in bad.output and TOKEN not in bad.output
 
 
 def test_warroom_run_without_a_token_keeps_a_generated_one_in_a_private_file(
