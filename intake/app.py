@@ -29,18 +29,28 @@ RETRY_AFTER_SECONDS = "5"
 log = logging.getLogger("warroom.intake")
 
 
+class InFlight:
+    """Hand-offs waiting on Temporal right now. When Temporal is slow rather than down, a bounded number
+    wait and the rest are told to retry at once, instead of piling up until every one of them times out."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+
+
 def create_app(config: IntakeConfig, handoff: Handoff, sns: SnsVerifier | None = None) -> Starlette:
     verifier = sns or SnsVerifier()
     spec = openapi_document(ROUTES)
+    in_flight = InFlight(config.max_in_flight)
 
     def endpoint(route: Route) -> Any:
         async def receive(request: Request) -> Response:
-            return await _handle(route, request, config, handoff, verifier)
+            return await _handle(route, request, config, handoff, verifier, in_flight)
 
         return receive
 
     async def healthz(request: Request) -> Response:
-        return JSONResponse({"status": "ok"})
+        return JSONResponse({"status": "ok", "in_flight": in_flight.count})
 
     async def openapi(request: Request) -> Response:
         return JSONResponse(spec)
@@ -54,7 +64,12 @@ def create_app(config: IntakeConfig, handoff: Handoff, sns: SnsVerifier | None =
 
 
 async def _handle(
-    route: Route, request: Request, config: IntakeConfig, handoff: Handoff, sns: SnsVerifier
+    route: Route,
+    request: Request,
+    config: IntakeConfig,
+    handoff: Handoff,
+    sns: SnsVerifier,
+    in_flight: InFlight,
 ) -> Response:
     try:
         if route.needs_token:
@@ -64,7 +79,13 @@ async def _handle(
         if reading.answer is not None:
             log.info("intake %s: %s", route.name, reading.answer.get("status"))
             return JSONResponse(reading.answer, status_code=200)
-        report = await handoff.deliver(reading.alerts)
+        if in_flight.count >= in_flight.limit:
+            raise TemporalUnavailable(f"{in_flight.count} hand-offs already waiting on Temporal")
+        in_flight.count += 1
+        try:
+            report = await handoff.deliver(reading.alerts)
+        finally:
+            in_flight.count -= 1
     except IntakeError as error:
         log.info("intake %s refused: %s %s", route.name, error.status, error.problems[0][0])
         return error.response()

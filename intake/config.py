@@ -22,6 +22,7 @@ ENVIRONMENT_VARIABLES = {
     "WARROOM_INTAKE_PAGERDUTY_ROUTING_KEYS": "accepted PagerDuty routing keys, comma-separated "
     "(default: the intake tokens)",
     "WARROOM_INTAKE_SNS_TOPICS": "accepted SNS topic ARNs, comma-separated (default: any topic)",
+    "WARROOM_INTAKE_MAX_IN_FLIGHT": "hand-offs at once; beyond it 503 + Retry-After at once (default 256)",
     "WARROOM_INTAKE_CORRELATION_WINDOW": "join one service's alerts within this (default 5m; 0 = off)",
 }
 
@@ -37,6 +38,7 @@ class IntakeConfig(BaseModel):
     host: str = "127.0.0.1"
     port: int = Field(default=8480, ge=0, le=65535)
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY, ge=1024)
+    max_in_flight: int = Field(default=256, ge=1)
     grafana_hmac_secret: SecretStr | None = None
     pagerduty_routing_keys: tuple[SecretStr, ...] = ()
     sns_topics: tuple[str, ...] = ()
@@ -61,6 +63,8 @@ class IntakeConfig(BaseModel):
             ),
             "sns_topics": tuple(_split(env.get("WARROOM_INTAKE_SNS_TOPICS"))),
         }
+        if env.get("WARROOM_INTAKE_MAX_IN_FLIGHT"):
+            values["max_in_flight"] = env["WARROOM_INTAKE_MAX_IN_FLIGHT"]
         if env.get("WARROOM_INTAKE_MAX_BODY_BYTES"):
             values["max_body_bytes"] = env["WARROOM_INTAKE_MAX_BODY_BYTES"]
         if env.get("WARROOM_INTAKE_GRAFANA_HMAC_SECRET"):

@@ -191,3 +191,40 @@ async def test_without_a_worker_correlation_is_skipped_but_the_alert_is_still_ha
     assert alert.correlation and alert.correlation.startswith("correlation skipped")
     await handle.terminate("test over")
     await dev_env.client.get_workflow_handle(correlation_workflow_id(service)).terminate("test over")
+
+
+async def test_beyond_the_in_flight_limit_the_intake_answers_503_at_once(
+    dev_env: WorkflowEnvironment, sns_signer: SnsSigner
+) -> None:
+    # Temporal slow rather than down: no worker answers the router, so a hand-off waits (router_timeout).
+    queue = f"no-worker-{uuid4()}"
+    handoff = Handoff(dev_env.client, queue, WINDOW, router_timeout=timedelta(seconds=3))
+    app = create_app(
+        intake_config(correlation_window=WINDOW, max_in_flight=1), handoff, sns_signer.verifier()
+    )
+    service, first_key, second_key = f"slow-{uuid4().hex[:8]}", f"slow-{uuid4()}", f"slow-{uuid4()}"
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    async with serving(app, "127.0.0.1", 0) as url, httpx.AsyncClient(timeout=30) as http:
+        first = asyncio.create_task(
+            http.post(f"{url}/v1/alerts/generic", json=generic(service, first_key), headers=headers)
+        )
+        async with asyncio.timeout(10):
+            while (await http.get(f"{url}/healthz")).json()["in_flight"] < 1:  # noqa: ASYNC110 - its gauge
+                await asyncio.sleep(0.02)
+        second = await http.post(
+            f"{url}/v1/alerts/generic", json=generic(service, second_key), headers=headers
+        )
+        assert second.status_code == 503 and second.headers["Retry-After"]
+        assert "already waiting" in second.json()["error"]
+        assert (await first).status_code == 202
+    assert not await _exists(dev_env, second_key)
+    await dev_env.client.get_workflow_handle(f"incident-{first_key}").terminate("test over")
+    await dev_env.client.get_workflow_handle(correlation_workflow_id(service)).terminate("test over")
+
+
+async def _exists(env: WorkflowEnvironment, key: str) -> bool:
+    try:
+        await env.client.get_workflow_handle(f"incident-{key}").describe()
+    except RPCError:
+        return False
+    return True

@@ -176,5 +176,5 @@ async def test_temporal_unreachable_answers_503_with_retry_after_never_2xx(windo
         assert (
             await http.post(f"{url}/v1/alerts/alertmanager", content=b"{", headers=headers)
         ).status_code == 400
-        assert (await http.get(f"{url}/healthz")).json() == {"status": "ok"}
+        assert (await http.get(f"{url}/healthz")).json()["status"] == "ok"
     assert json.loads(payload("alertmanager_firing.json"))  # the sender keeps its alert to retry
