@@ -20,9 +20,9 @@ from intake import auth
 from intake.body import read_body
 from intake.config import IntakeConfig
 from intake.errors import IntakeError
-from intake.handoff import Handoff, TemporalUnavailable
+from intake.handoff import Handoff, HandoffReport, TemporalUnavailable
 from intake.openapi import openapi_document
-from intake.routes import ROUTES, Route
+from intake.routes import ROUTES, Reading, Route
 from intake.sns import SnsVerifier
 
 RETRY_AFTER_SECONDS = "5"
@@ -97,6 +97,11 @@ async def _handle(
             headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
     log.info("intake %s: %d alert(s) -> %s", route.name, len(reading.alerts), sorted(report.signalled))
+    return JSONResponse(_accepted(route, reading, report), status_code=202)
+
+
+def _accepted(route: Route, reading: Reading, report: HandoffReport) -> dict[str, Any]:
+    """The 202 body: which incidents got which alerts, and what opened nothing."""
     body: dict[str, Any] = {
         "status": "accepted",
         "alerts": len(reading.alerts),
@@ -109,7 +114,7 @@ async def _handle(
         body["note"] = reading.note
     if route.needs_token is False:  # PagerDuty's own answer shape, so its clients are satisfied
         body |= {"message": "Event processed", "dedup_key": reading.alerts[0].dedup_key}
-    return JSONResponse(body, status_code=202)
+    return body
 
 
 async def _http_error(request: Request, error: Exception) -> Response:
