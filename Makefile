@@ -6,6 +6,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 # The Web UI test drives Debian's chromium (never a browser download); installed once, as root or via sudo.
 CHROMIUM := /usr/bin/chromium
+# The intake's real-sender test drives Debian's Prometheus Alertmanager, installed the same way.
+ALERTMANAGER := /usr/bin/prometheus-alertmanager
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint typecheck install install-test clean
@@ -38,7 +40,11 @@ $(CHROMIUM):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium
 
-test: lint typecheck $(CHROMIUM)
+$(ALERTMANAGER):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus-alertmanager
+
+test: lint typecheck $(CHROMIUM) $(ALERTMANAGER)
 	$(BIN)/pytest
 
 clean:

@@ -189,6 +189,23 @@ def worker(ctx: typer.Context) -> None:
         raise CliError(str(error)) from None
 
 
+@app.command()
+def intake(ctx: typer.Context) -> None:
+    """Run only the HTTP alert intake (WARROOM_INTAKE_* settings, docs/intake.md) against --address."""
+    from workers.dev_stack import stop_on_signals
+    from workers.intake_process import IntakeConfigError, run_intake
+
+    settings = _settings(ctx)
+
+    async def serve() -> None:
+        await run_intake(settings, stop_on_signals().wait, typer.echo)
+
+    try:
+        asyncio.run(serve())
+    except IntakeConfigError as error:
+        raise CliError(str(error)) from None
+
+
 # --------------------------------------------------------------------------- declare
 
 

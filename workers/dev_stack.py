@@ -268,9 +268,21 @@ def make_runtime(settings: Settings) -> Runtime | None:
 
 @asynccontextmanager
 async def intake_service(settings: Settings, client: Client) -> AsyncIterator[str | None]:
-    """Hook for the HTTP intake (DESIGN.md: intake/): it will be served here, beside the worker, on the same
-    client, and stopped before the worker. Yields the URL to announce; None while there is no intake."""
-    yield None
+    """The HTTP intake (intake/), served beside the worker on the same client and stopped before it.
+    Yields the line to announce: its URL and where its token is."""
+    from intake.server import IntakeStartError
+    from intake.service import serve_intake
+    from workers.intake_process import IntakeConfigError, stack_intake_config
+
+    try:
+        config, token_hint = stack_intake_config(settings)
+    except IntakeConfigError as error:
+        raise StackError(str(error)) from None
+    try:
+        async with serve_intake(client, settings.task_queue, config) as url:
+            yield f"{url}/v1/alerts/<format>  ({token_hint}; WARROOM_INTAKE_ADDRESS moves it)"
+    except IntakeStartError as error:
+        raise StackError(f"{error}: choose another address with WARROOM_INTAKE_ADDRESS") from None
 
 
 async def serve_worker(

@@ -503,6 +503,8 @@ class IncidentWorkflow:
             self.state.repeated_alerts += 1
             return
         if self.state.is_finished:
+            # The workflow is only finishing its analysis; once it closes, the sender's next delivery of a
+            # still-firing alert opens a new incident under the same id (docs/intake.md).
             self._record(EventKind.IGNORED, alert.source, f"alert after resolution ignored: {alert.summary}")
             return
         self.state.alert_count += 1
@@ -516,8 +518,25 @@ class IncidentWorkflow:
             service=alert.service,
             severity_hint=alert.severity_hint,
         )
+        if alert.correlation:
+            self._record(EventKind.CORRELATED, alert.source, alert.correlation, dedup_key=alert.dedup_key)
         if alert.status is AlertStatus.FIRING:
+            self.state.alerts.fire(alert.identity)
             self._widen_impact(alert)
+        elif alert.status is AlertStatus.ACKNOWLEDGED:
+            self._acknowledge_implicitly(f"{alert.source} (alert acknowledged)", "add_alert", None)
+        else:
+            self._resolve_alert(alert)
+
+    def _resolve_alert(self, alert: Alert) -> None:
+        """A resolved alert clears its firing twin; when none is left firing, the incident resolves itself
+        through the same health gate as a human resolve (docs/intake.md, "Resolves")."""
+        if not self.state.alerts.resolve(alert.identity) or self._resolve_requested:
+            return
+        actor = f"{alert.source} (all alerts resolved)"
+        self._acknowledge_implicitly(actor, "alert resolution", None)
+        self.state.resolve_request = Resolve(by=actor, note="every alert of this incident resolved")
+        self._record(EventKind.RESOLVE_REQUESTED, actor, "all alerts resolved; checking health")
 
     @workflow.signal(description='Stop the paging: {"by": "your-name", "note": "optional"}')
     def acknowledge(self, payload: Any = None) -> None:

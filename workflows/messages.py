@@ -80,12 +80,17 @@ class Impact(Contract):
     security_breach: bool = False
     data_corruption: bool = False
     regulatory: bool = False
+    error_rate: float | None = Field(default=None, ge=0, le=1, description="failing share of requests, 0..1")
+    availability: float | None = Field(default=None, ge=0, le=1, description="serving share, 0..1")
 
     def widened_by(self, other: Impact) -> Impact:
         """The union of two impacts: more users, more revenue, more regions, any flag set."""
 
         def larger(a: float | None, b: float | None) -> Any:
             return b if a is None else a if b is None else max(a, b)
+
+        def smaller(a: float | None, b: float | None) -> Any:
+            return b if a is None else a if b is None else min(a, b)
 
         scope_order = ["individual", "minor_segment", "major_segment", "all"]
         scopes = [s for s in (self.user_scope, other.user_scope) if s is not None]
@@ -99,6 +104,8 @@ class Impact(Contract):
             security_breach=self.security_breach or other.security_breach,
             data_corruption=self.data_corruption or other.data_corruption,
             regulatory=self.regulatory or other.regulatory,
+            error_rate=larger(self.error_rate, other.error_rate),
+            availability=smaller(self.availability, other.availability),
         )
 
 
@@ -126,6 +133,20 @@ class Alert(Contract):
     starts_at: datetime | None = None
     ends_at: datetime | None = None
     impact: Impact = Field(default_factory=Impact)
+    fingerprint: str | None = Field(
+        default=None,
+        max_length=512,
+        description="which alert of the incident this is (Alertmanager fingerprint...); default dedup_key",
+    )
+    truncated_alerts: int = Field(default=0, ge=0, description="alerts the sender left out of its group")
+    correlation: str | None = Field(
+        default=None, max_length=2000, description="why the intake joined this alert to another incident"
+    )
+
+    @property
+    def identity(self) -> str:
+        """The alert within its incident: a resolve with the same identity clears the firing one."""
+        return f"{self.source}:{self.fingerprint or self.dedup_key}"
 
 
 # --------------------------------------------------------------------------- workflow input / result
@@ -233,6 +254,7 @@ class EventKind(StrEnum):
     DECLARED = "declared"
     ALERT = "alert"
     ALERT_REPEAT = "alert_repeat"
+    CORRELATED = "correlated"
     PHASE = "phase"
     DELIVERY = "delivery"
     POLICY = "policy"
@@ -414,3 +436,34 @@ class ActivityName(StrEnum):
 
 
 IncidentStatus.model_rebuild()  # `deliveries` refers to DeliveryResult, defined further down
+
+
+# --------------------------------------------------------------------------- alert correlation (the intake)
+
+CORRELATION_WORKFLOW = "AlertCorrelation"
+CORRELATION_ID_PREFIX = "correlate-"
+
+
+def correlation_workflow_id(service: str) -> str:
+    return f"{CORRELATION_ID_PREFIX}{service}"
+
+
+class CorrelationInput(Contract):
+    """One router per service; `routes` carries its memory across continue-as-new."""
+
+    service: str = Field(min_length=1, max_length=200)
+    window_seconds: float = Field(gt=0, description="alerts this soon after an incident opened join it")
+    routes: dict[str, str] = Field(default_factory=dict, description="dedup key -> incident key")
+    anchor_key: str | None = None
+    anchor_opened_at: datetime | None = None
+
+
+class RouteRequest(Contract):
+    dedup_key: str = Field(min_length=1, max_length=512)
+    source: str = Field(min_length=1, max_length=64)
+    firing: bool = True
+
+
+class RouteDecision(Contract):
+    incident_key: str
+    correlation: str | None = Field(default=None, description="set the first time a key joins another")

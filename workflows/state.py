@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from workflows.alert_book import AlertBook
 from workflows.messages import (
     Classification,
     Contract,
@@ -46,6 +47,7 @@ class IncidentState(Contract):
     alert_count: int = 0
     repeated_alerts: int = 0
     seen_ids: list[str] = Field(default_factory=list)
+    alerts: AlertBook = Field(default_factory=AlertBook)
     escalation_level: int = 0
     engaged_levels: list[int] = Field(default_factory=list)
     paged: list[str] = Field(default_factory=list)

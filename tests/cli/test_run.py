@@ -20,6 +20,8 @@ import pytest
 from tests.cli.conftest import inherited_env, run_warroom
 
 STARTUP_TIMEOUT = 30.0
+INTAKE_TOKEN = "run-test-intake-token"
+PAYLOAD = Path(__file__).resolve().parents[2].parent / "shared" / "payloads" / "alertmanager_firing.json"
 STOP_TIMEOUT = 15.0
 
 
@@ -64,11 +66,13 @@ class Stack:
 @pytest.fixture
 async def stack(tmp_path: Path) -> AsyncIterator[Stack]:
     """`warroom run` on free ports with a temporary data dir; killed (with its server) if a test fails."""
-    port, ui_port, metrics_port = free_ports(3)
+    port, ui_port, metrics_port, intake_port = free_ports(4)
     env = {
         **inherited_env(),
         "WARROOM_TASK_QUEUE": f"run-{uuid4()}",
         "WARROOM_METRICS_ADDRESS": f"127.0.0.1:{metrics_port}",
+        "WARROOM_INTAKE_ADDRESS": f"127.0.0.1:{intake_port}",
+        "WARROOM_INTAKE_TOKEN": INTAKE_TOKEN,
         "USER": "tester",
     }
     stdout, stderr = tmp_path / "stdout.txt", tmp_path / "stderr.txt"
@@ -130,6 +134,19 @@ async def test_run_comes_up_serves_a_round_trip_and_stops_cleanly_on_sigint(stac
     assert "accepted (acknowledged)" in acked.stdout, acked.output + stack.output()
     resolved = await run_warroom("resolve", incident_id, "--note", "fixed", env=env)
     assert "accepted (resolved)" in resolved.stdout, resolved.output + stack.output()
+
+    intake_url = f"http://127.0.0.1:{stack.env['WARROOM_INTAKE_ADDRESS'].rpartition(':')[2]}"
+    assert f"Intake:        {intake_url}/v1/alerts/<format>" in stdout and INTAKE_TOKEN not in stdout
+    async with httpx.AsyncClient(timeout=10) as http:
+        posted = await http.post(
+            f"{intake_url}/v1/alerts/alertmanager",
+            content=PAYLOAD.read_bytes(),
+            headers={"Authorization": f"Bearer {INTAKE_TOKEN}", "Content-Type": "application/json"},
+        )
+    assert posted.status_code == 202, posted.text + stack.output()
+    alert_incident = posted.json()["incidents"][0]["incident_id"]
+    shown = await run_warroom("status", alert_incident, env=env)
+    assert shown.code == 0 and "checkout" in shown.stdout, shown.output + stack.output()
 
     stopping = time.monotonic()
     stack.process.send_signal(signal.SIGINT)

@@ -1,0 +1,295 @@
+"""Alert storm: N Alertmanager posts over G group keys from C concurrent senders, through the real intake
+(uvicorn) into real incidents, beside a bare-Temporal baseline measured on the same server in the same run.
+
+    .venv/bin/python -m bench.alert_storm --posts 10000 --groups 100 --concurrency 50
+
+Prints: incidents opened (must equal --groups), alerts lost (must be 0), posts/s, p50/p99 post-to-first-page
+latency; then the baselines: plain signal-with-start calls/s over the same ids and concurrency, and a
+trivial workflow start + one activity (throughput and start-to-activity p50/p99). The dev server runs with
+the same low-latency flags as `warroom run` and a SQLite file, and those flags are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+from pydantic import SecretStr
+from temporalio import activity, workflow
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from config.settings import Settings
+from intake.config import IntakeConfig
+from intake.formats.alertmanager import group_dedup_key
+from intake.service import serve_intake
+from workers.binaries import find_binary
+from workers.dev_stack import LOW_LATENCY_CONFIG
+from workers.worker import build_worker
+from workflows.incident import IncidentWorkflow
+from workflows.messages import DeliveryResult, Notification, NotificationKind
+from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
+
+TOKEN = "bench-token"
+FLAGS = [
+    arg for name, value in LOW_LATENCY_CONFIG.items() for arg in ("--dynamic-config-value", f"{name}={value}")
+]
+
+
+class FirstPages:
+    """A notifier that records when each incident's first page was sent (instead of printing it)."""
+
+    def __init__(self) -> None:
+        self.first_page: dict[str, float] = {}
+
+    async def send(self, notification: Notification) -> DeliveryResult:
+        if notification.kind is NotificationKind.PAGE:
+            self.first_page.setdefault(notification.incident_id, time.monotonic())
+        return DeliveryResult(channel="bench", recipients=notification.recipients, delivered=True, detail="")
+
+
+def group_key(run: str, group: int) -> str:
+    return '{}:{group="%s-%d"}' % (run, group)  # noqa: UP031 - braces are the payload's, not a format
+
+
+def alertmanager_body(group: int, seq: int, run: str) -> bytes:
+    labels = {"alertname": "StormAlert", "service": f"svc-{group}", "severity": "critical", "seq": str(seq)}
+    return json.dumps({
+        "version": "4", "status": "firing", "receiver": "warroom",
+        "groupKey": group_key(run, group),
+        "groupLabels": {"group": str(group)}, "commonLabels": {}, "commonAnnotations": {}, "externalURL": "",
+        "truncatedAlerts": 0,
+        "alerts": [{"status": "firing", "labels": labels, "annotations": {"summary": f"storm {group}/{seq}"},
+                    "startsAt": "2025-03-18T14:02:37Z", "endsAt": "0001-01-01T00:00:00Z",
+                    "generatorURL": "", "fingerprint": f"{group:04d}{seq:08d}"}],
+    }).encode()  # fmt: skip
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+async def run_pool(count: int, concurrency: int, job: Callable[[int], Awaitable[None]]) -> float:
+    """Run job(0..count-1) on `concurrency` workers; returns the wall time."""
+    queue: asyncio.Queue[int] = asyncio.Queue()
+    for index in range(count):
+        queue.put_nowait(index)
+
+    async def sender() -> None:
+        while not queue.empty():
+            await job(queue.get_nowait())
+
+    started = time.monotonic()
+    await asyncio.gather(*(sender() for _ in range(concurrency)))
+    return time.monotonic() - started
+
+
+async def send(args: argparse.Namespace) -> None:
+    """The senders, in their own process (`--send-to URL`): the intake's process is not also the load."""
+    first_post: dict[str, float] = {}
+    statuses: dict[int | str, int] = {}
+    limits = httpx.Limits(max_connections=args.concurrency)
+    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+
+        async def post(index: int) -> None:
+            group, seq = index % args.groups, index // args.groups
+            incident_id = f"incident-{group_dedup_key('am', group_key(args.run, group))}"
+            first_post.setdefault(incident_id, time.monotonic())  # CLOCK_MONOTONIC: one clock per machine
+            for _ in range(5):  # as real senders do: retry a failed delivery (counted)
+                try:
+                    answer = await http.post(
+                        f"{args.send_to}/v1/alerts/alertmanager",
+                        content=alertmanager_body(group, seq, args.run),
+                        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
+                    )  # fmt: skip
+                except httpx.TransportError as error:
+                    code: int | str = type(error).__name__
+                else:
+                    code = answer.status_code
+                statuses[code] = statuses.get(code, 0) + 1
+                if code == 202:
+                    return
+
+        wall = await run_pool(args.posts, args.concurrency, post)
+    report = json.dumps({"first_post": first_post, "statuses": statuses, "wall": wall})
+    await asyncio.to_thread(Path(args.out).write_text, report)
+
+
+async def storm(client: Client, args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
+    settings = Settings(task_queue=f"storm-{uuid4()}", data_dir=data_dir, metrics_address="")
+    pages = FirstPages()
+    window = timedelta(seconds=args.correlation_window)  # 0: each group key is its own incident
+    config = IntakeConfig(tokens=(SecretStr(TOKEN),), port=0, correlation_window=window)
+    out = data_dir / "senders.json"
+    async with (
+        build_worker(client, settings, {"console": pages}),
+        serve_intake(client, settings.task_queue, config) as url,
+    ):
+        senders = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bench.alert_storm", "--send-to", url, "--run", uuid4().hex[:8],
+            "--out", str(out),
+            "--posts", str(args.posts), "--groups", str(args.groups), "--concurrency", str(args.concurrency),
+        )  # fmt: skip
+        assert await senders.wait() == 0, "the sender process failed"
+        sent = json.loads(out.read_text())
+        first_post: dict[str, float] = sent["first_post"]
+        for _ in range(1200):  # polling is the point: pages arrive from the worker on their own
+            if len(pages.first_page) >= args.groups:
+                break
+            await asyncio.sleep(0.1)
+        alerts = 0
+        for incident_id in first_post:
+            handle = client.get_workflow_handle(incident_id)
+            for _ in range(600):  # signals are asynchronous: wait until each incident has counted its alerts
+                status = await handle.query(IncidentWorkflow.status)
+                if status.alert_count >= args.posts // args.groups:
+                    break
+                await asyncio.sleep(0.1)
+            alerts += status.alert_count
+        for _ in range(100):  # visibility is eventually consistent: count until it settles on the groups
+            incidents = (
+                await client.count_workflows(
+                    f'TaskQueue = "{settings.task_queue}" AND WorkflowType = "IncidentWorkflow"'
+                )
+            ).count
+            if incidents >= args.groups:
+                break
+            await asyncio.sleep(0.1)
+        for incident_id in first_post:
+            await client.get_workflow_handle(incident_id).terminate("benchmark over")
+    latencies = [pages.first_page[i] - first_post[i] for i in first_post if i in pages.first_page]
+    return {
+        "incidents": incidents, "paged": len(pages.first_page), "statuses": sent["statuses"],
+        "alerts_counted": alerts, "lost": args.posts - alerts, "posts_per_s": args.posts / sent["wall"],
+        "p50_ms": 1000 * percentile(latencies, 0.5), "p99_ms": 1000 * percentile(latencies, 0.99),
+    }  # fmt: skip
+
+
+@workflow.defn(name="BenchSink", sandboxed=False)
+class BenchSink:
+    """Absorbs signals: the bare signal-with-start baseline."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.wait_condition(lambda: False)
+
+    @workflow.signal
+    def hit(self, _: Any = None) -> None:
+        self.count += 1
+
+
+@activity.defn(name="bench_touch")
+async def bench_touch(started: float) -> float:
+    return time.monotonic() - started
+
+
+@workflow.defn(name="BenchOneActivity", sandboxed=False)
+class BenchOneActivity:
+    @workflow.run
+    async def run(self, started: float) -> float:
+        return await workflow.execute_activity(  # type: ignore[no-any-return]
+            bench_touch, started, start_to_close_timeout=timedelta(seconds=30)
+        )
+
+
+async def baselines(client: Client, args: argparse.Namespace) -> dict[str, Any]:
+    queue = f"baseline-{uuid4()}"
+    run = uuid4().hex[:8]
+    async with Worker(
+        client, task_queue=queue, workflows=[BenchSink, BenchOneActivity], activities=[bench_touch]
+    ):
+
+        async def signal_with_start(index: int) -> None:
+            await client.start_workflow(
+                "BenchSink", id=f"sink-{run}-{index % args.groups}", task_queue=queue, start_signal="hit",
+                start_signal_args=[index], id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            )  # fmt: skip
+
+        sws_wall = await run_pool(args.posts, args.concurrency, signal_with_start)
+        latencies: list[float] = []
+
+        async def start_one(index: int) -> None:
+            handle = await client.start_workflow(
+                "BenchOneActivity", time.monotonic(), id=f"one-{run}-{index}", task_queue=queue
+            )
+            latencies.append(await handle.result())
+
+        one_wall = await run_pool(args.groups, args.concurrency, start_one)
+        for group in range(args.groups):  # the sinks wait forever; the one-activity workflows are done
+            with contextlib.suppress(RPCError):
+                await client.get_workflow_handle(f"sink-{run}-{group}").terminate("benchmark over")
+    return {
+        "signal_with_start_per_s": args.posts / sws_wall,
+        "one_activity_per_s": args.groups / one_wall,
+        "one_activity_p50_ms": 1000 * percentile(latencies, 0.5),
+        "one_activity_p99_ms": 1000 * percentile(latencies, 0.99),
+    }
+
+
+async def main(args: argparse.Namespace) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=find_binary("temporal"),
+            dev_server_database_filename=str(Path(tmp) / "bench.db"),
+            data_converter=pydantic_data_converter,
+            search_attributes=ALL_SEARCH_ATTRIBUTES,
+            dev_server_extra_args=FLAGS,
+            ui=False,
+        )
+        try:
+            result = await storm(env.client, args, Path(tmp))
+            print(json.dumps({"storm": result}), flush=True)  # kept even if the baseline fails
+            base = await baselines(env.client, args)
+        finally:
+            await env.shutdown()
+    lines = [
+        f"dev server: temporal server start-dev --db-filename <tmp>/bench.db {' '.join(FLAGS)}",
+        f"load: {args.posts} Alertmanager posts, {args.groups} group keys, {args.concurrency} senders, "
+        f"correlation window {args.correlation_window:g} s",
+        f"intake: {result['incidents']} incidents opened (expected {args.groups}), {result['paged']} paged, "
+        f"HTTP {result['statuses']}, alerts counted {result['alerts_counted']}, lost {result['lost']}",
+        f"intake: {result['posts_per_s']:.0f} posts/s; post-to-first-page p50 {result['p50_ms']:.0f} ms, "
+        f"p99 {result['p99_ms']:.0f} ms",
+        f"bare Temporal: signal-with-start {base['signal_with_start_per_s']:.0f} calls/s (same ids)",
+        f"bare Temporal: start + one activity {base['one_activity_per_s']:.1f} workflows/s;"
+        f" start->activity p50 {base['one_activity_p50_ms']:.0f} ms, p99 "
+        f"{base['one_activity_p99_ms']:.0f} ms",
+    ]
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--posts", type=int, default=10_000)
+    parser.add_argument("--groups", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument(
+        "--correlation-window", type=float, default=0, help="seconds; >0 routes every post through the "
+        "per-service correlation router (one service per group key, so the incident count is unchanged)",
+    )  # fmt: skip
+    parser.add_argument("--send-to", help=argparse.SUPPRESS)  # internal: the sender process
+    parser.add_argument("--run", help=argparse.SUPPRESS)
+    parser.add_argument("--out", help=argparse.SUPPRESS)
+    arguments = parser.parse_args()
+    asyncio.run(send(arguments) if arguments.send_to else main(arguments))

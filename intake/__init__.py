@@ -1,0 +1,1 @@
+"""The door: an HTTP service that turns alerting webhooks into `Alert`s and hands them to Temporal."""

@@ -1,0 +1,123 @@
+"""The intake's ASGI app: one POST route per sender format, /healthz and /openapi.json.
+
+Every request runs the same short path: authenticate -> read a size-limited body -> the format's reader ->
+hand off to Temporal -> 202. Errors a sender can cause are 4xx JSON naming the field; Temporal being
+unreachable is 503 with Retry-After. Nothing is started or signalled before the whole request is valid.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route as StarletteRoute
+
+from intake import auth
+from intake.body import read_body
+from intake.config import IntakeConfig
+from intake.errors import IntakeError
+from intake.handoff import Handoff, HandoffReport, TemporalUnavailable
+from intake.openapi import openapi_document
+from intake.routes import ROUTES, Reading, Route
+from intake.sns import SnsVerifier
+
+RETRY_AFTER_SECONDS = "5"
+log = logging.getLogger("warroom.intake")
+
+
+class InFlight:
+    """Hand-offs waiting on Temporal right now. When Temporal is slow rather than down, a bounded number
+    wait and the rest are told to retry at once, instead of piling up until every one of them times out."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.count = 0
+
+
+def create_app(config: IntakeConfig, handoff: Handoff, sns: SnsVerifier | None = None) -> Starlette:
+    verifier = sns or SnsVerifier()
+    spec = openapi_document(ROUTES)
+    in_flight = InFlight(config.max_in_flight)
+
+    def endpoint(route: Route) -> Any:
+        async def receive(request: Request) -> Response:
+            return await _handle(route, request, config, handoff, verifier, in_flight)
+
+        return receive
+
+    async def healthz(request: Request) -> Response:
+        return JSONResponse({"status": "ok", "in_flight": in_flight.count})
+
+    async def openapi(request: Request) -> Response:
+        return JSONResponse(spec)
+
+    routes = [StarletteRoute(r.path, endpoint(r), methods=["POST"], name=r.name) for r in ROUTES]
+    routes += [
+        StarletteRoute("/healthz", healthz, methods=["GET"]),
+        StarletteRoute("/openapi.json", openapi, methods=["GET"]),
+    ]
+    return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
+
+
+async def _handle(
+    route: Route,
+    request: Request,
+    config: IntakeConfig,
+    handoff: Handoff,
+    sns: SnsVerifier,
+    in_flight: InFlight,
+) -> Response:
+    try:
+        if route.needs_token:
+            auth.require_token(request.headers, config.tokens)
+        raw = await read_body(request, config.max_body_bytes)
+        reading = await route.reader(request, raw, config, sns)
+        if reading.answer is not None:
+            log.info("intake %s: %s", route.name, reading.answer.get("status"))
+            return JSONResponse(reading.answer, status_code=200)
+        if in_flight.count >= in_flight.limit:
+            raise TemporalUnavailable(f"{in_flight.count} hand-offs already waiting on Temporal")
+        in_flight.count += 1
+        try:
+            report = await handoff.deliver(reading.alerts)
+        finally:
+            in_flight.count -= 1
+    except IntakeError as error:
+        log.info("intake %s refused: %s %s", route.name, error.status, error.problems[0][0])
+        return error.response()
+    except TemporalUnavailable as error:
+        log.warning("intake %s: 503, %s", route.name, error)
+        return JSONResponse(
+            {"status": "unavailable", "error": f"{error}; nothing was accepted, retry later"},
+            status_code=503,
+            headers={"Retry-After": RETRY_AFTER_SECONDS},
+        )
+    log.info("intake %s: %d alert(s) -> %s", route.name, len(reading.alerts), sorted(report.signalled))
+    return JSONResponse(_accepted(route, reading, report), status_code=202)
+
+
+def _accepted(route: Route, reading: Reading, report: HandoffReport) -> dict[str, Any]:
+    """The 202 body: which incidents got which alerts, and what opened nothing."""
+    body: dict[str, Any] = {
+        "status": "accepted",
+        "alerts": len(reading.alerts),
+        "incidents": [{"incident_id": key, "alerts": n} for key, n in report.signalled.items()],
+        "not_open": report.not_open,
+    }
+    if report.not_open:
+        body["note"] = "resolve/acknowledge for an incident that is not open: nothing was opened"
+    if reading.note:
+        body["note"] = reading.note
+    if route.needs_token is False:  # PagerDuty's own answer shape, so its clients are satisfied
+        body |= {"message": "Event processed", "dedup_key": reading.alerts[0].dedup_key}
+    return body
+
+
+async def _http_error(request: Request, error: Exception) -> Response:
+    assert isinstance(error, HTTPException)
+    problem = "no such route" if error.status_code == 404 else str(error.detail)
+    return IntakeError(error.status_code, "path", problem, headers=error.headers).response()

@@ -1,0 +1,48 @@
+"""Errors a sender can cause, answered as 4xx JSON that names the field and the problem (never the value:
+a value may be a secret, such as a routing key)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from pydantic import ValidationError
+from starlette.responses import JSONResponse
+
+MAX_PROBLEMS = 10
+
+
+class IntakeError(Exception):
+    """A request the intake refuses; nothing was started or signalled."""
+
+    def __init__(
+        self,
+        status: int,
+        field: str,
+        problem: str,
+        headers: Mapping[str, str] | None = None,
+        more: list[tuple[str, str]] | None = None,
+    ) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.status = status
+        self.problems = [(field, problem), *(more or [])][:MAX_PROBLEMS]
+        self.headers = dict(headers or {})
+
+    def response(self) -> JSONResponse:
+        body: dict[str, Any] = {
+            "status": "rejected",
+            "error": f"{self.problems[0][0]}: {self.problems[0][1]}",
+            "problems": [{"field": field, "problem": problem} for field, problem in self.problems],
+        }
+        return JSONResponse(body, status_code=self.status, headers=self.headers)
+
+    @classmethod
+    def invalid(cls, error: ValidationError, prefix: str = "") -> IntakeError:
+        """422 from a pydantic error: location and message only (pydantic's `input` is never echoed)."""
+        problems = []
+        for item in error.errors(include_input=False, include_url=False):
+            where = ".".join(str(part) for part in item["loc"])
+            field = ".".join(part for part in (prefix, where) if part) or "body"
+            problems.append((field, str(item["msg"])))
+        first, *rest = problems or [("body", "invalid")]
+        return cls(422, first[0], first[1], more=rest)

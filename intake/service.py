@@ -1,0 +1,22 @@
+"""The intake as a running service on an existing Temporal client: what `warroom run` and `warroom intake`
+start. The caller owns the client and the process (signals, shutdown order)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from temporalio.client import Client
+
+from intake.app import create_app
+from intake.config import IntakeConfig
+from intake.handoff import Handoff
+from intake.server import serving
+
+
+@asynccontextmanager
+async def serve_intake(client: Client, task_queue: str, config: IntakeConfig) -> AsyncIterator[str]:
+    """Serve until the block exits; yields the base URL."""
+    handoff = Handoff(client, task_queue, config.correlation_window)
+    async with serving(create_app(config, handoff), config.host, config.port) as url:
+        yield url

@@ -1,0 +1,134 @@
+"""A real sender: Debian's prometheus-alertmanager (installed by `make test` / .ci/run) with a webhook
+receiver pointing at the intake with a bearer token. Alerts go in through Alertmanager's own API; the
+incident opens once, absorbs Alertmanager's repeats (repeat_interval) and resolves when the alert does."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+import httpx
+import pytest
+import yaml
+
+from tests.conftest import events, free_port
+from tests.intake.conftest import TOKEN, Intake
+from workflows.incident import IncidentWorkflow
+from workflows.messages import EventKind, Phase
+
+ALERTMANAGER = "prometheus-alertmanager"  # Debian's package name for the binary
+
+
+def alertmanager_config(intake_url: str) -> dict[str, Any]:
+    return {
+        "route": {
+            "receiver": "warroom",
+            "group_by": ["alertname", "service"],
+            "group_wait": "100ms",
+            "group_interval": "1s",
+            "repeat_interval": "1s",  # repeats quickly, so the test sees Alertmanager re-send the group
+        },
+        "receivers": [
+            {
+                "name": "warroom",
+                "webhook_configs": [
+                    {
+                        "url": f"{intake_url}/v1/alerts/alertmanager",
+                        "send_resolved": True,
+                        "http_config": {"authorization": {"type": "Bearer", "credentials": TOKEN}},
+                    }
+                ],
+            }
+        ],
+    }
+
+
+@pytest.fixture
+async def alertmanager(intake: Intake, tmp_path: Path) -> AsyncIterator[str]:
+    binary = shutil.which(ALERTMANAGER)
+    assert binary, "prometheus-alertmanager is missing: `make test` installs it (apt-get install)"
+    config = tmp_path / "alertmanager.yml"
+    config.write_text(yaml.safe_dump(alertmanager_config(intake.url)))
+    port = free_port()
+    log = (tmp_path / "alertmanager.log").open("wb")
+    process = await asyncio.create_subprocess_exec(
+        binary, f"--config.file={config}", f"--storage.path={tmp_path / 'data'}",
+        f"--web.listen-address=127.0.0.1:{port}", "--cluster.listen-address=", "--log.level=warn",
+        stdout=log, stderr=log,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(timeout=5) as http, asyncio.timeout(20):
+            while True:  # polling is the point: the child has no readiness signal but its HTTP answer
+                assert process.returncode is None, (tmp_path / "alertmanager.log").read_text()
+                try:
+                    if (await http.get(f"{url}/-/ready")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                await asyncio.sleep(0.1)
+        yield url
+    finally:
+        if process.returncode is None:
+            process.terminate()
+            await process.wait()
+        log.close()
+
+
+async def test_real_alertmanager_opens_one_incident_absorbs_repeats_and_resolves(
+    intake: Intake, alertmanager: str
+) -> None:
+    service = f"checkout-{uuid4().hex[:8]}"
+    alert = {
+        "labels": {
+            "alertname": "HighErrorRate",
+            "service": service,
+            "severity": "critical",
+            "region": "eu-west-1",
+        },
+        "annotations": {"summary": f"{service} 5xx above 5%"},
+        "startsAt": datetime.now(UTC).isoformat(),
+    }
+    async with httpx.AsyncClient(timeout=5) as http:
+        assert (await http.post(f"{alertmanager}/api/v2/alerts", json=[alert])).status_code == 200
+        incident_id = await _incident_for(intake, service)
+
+        handle = intake.client.get_workflow_handle(incident_id)
+        # Alertmanager re-sends the firing group every repeat_interval: wait for two repeats to arrive.
+        async with asyncio.timeout(30):
+            while await _deliveries(handle) < 3:  # noqa: ASYNC110 - polling another process's resends
+                await asyncio.sleep(0.2)
+        status = await handle.query(IncidentWorkflow.status)
+        assert status.alert_count == 1 and status.service == service
+        assert len(events(status, EventKind.PAGED)) == 1
+        assert events(status, EventKind.ALERT)[0].details["severity_hint"] == "critical"
+
+        resolved = alert | {"endsAt": datetime.now(UTC).isoformat()}
+        assert (await http.post(f"{alertmanager}/api/v2/alerts", json=[resolved])).status_code == 200
+        async with asyncio.timeout(30):
+            await handle.result()
+    status = await handle.query(IncidentWorkflow.status)
+    assert status.phase is Phase.CLOSED
+    assert status.resolved_by == "alertmanager (all alerts resolved)"
+    count = await intake.client.count_workflows(f'WorkflowId = "{incident_id}"')
+    assert count.count == 1  # opened once
+
+
+async def _incident_for(intake: Intake, service: str) -> str:
+    async with asyncio.timeout(20):
+        while True:  # polling is the point: visibility is eventually consistent
+            async for execution in intake.client.list_workflows(
+                f'TaskQueue = "{intake.settings.task_queue}" AND IncidentService = "{service}"'
+            ):
+                return execution.id
+            await asyncio.sleep(0.2)
+
+
+async def _deliveries(handle: Any) -> int:
+    history = await handle.fetch_history()
+    return sum(1 for e in history.events if e.HasField("workflow_execution_signaled_event_attributes"))

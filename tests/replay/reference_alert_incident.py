@@ -1,0 +1,129 @@
+"""Reference histories of the alert-driven paths, for replay tests: an incident opened, joined, acknowledged
+and resolved by alerts alone (the intake's semantics), and a correlation router answering routes.
+
+`python -m tests.replay.reference_alert_incident` records both into tests/replay/histories/ (against a dev
+server it starts itself). CI replays every stored history: a change to `add_alert` or to the router that is
+not behind `workflow.patched` fails with a NondeterminismError.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from io import StringIO
+from pathlib import Path
+from uuid import uuid4
+
+from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHistory
+from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.testing import WorkflowEnvironment
+
+from adapters.notify.console import ConsoleNotifier
+from config.settings import Settings
+from tests.replay.reference_incident import HISTORIES
+from workers.binaries import find_binary
+from workers.worker import build_worker
+from workflows.correlation import AlertCorrelationWorkflow
+from workflows.incident import IncidentWorkflow
+from workflows.messages import (
+    Alert,
+    AlertStatus,
+    CorrelationInput,
+    IncidentInput,
+    RouteDecision,
+    RouteRequest,
+    correlation_workflow_id,
+    incident_workflow_id,
+)
+from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
+
+
+def _alert(key: str, event_id: str, fingerprint: str, status: AlertStatus, **extra: object) -> Alert:
+    return Alert.model_validate(
+        {
+            "source": "alertmanager",
+            "dedup_key": key,
+            "event_id": event_id,
+            "fingerprint": fingerprint,
+            "status": status,
+            "service": "checkout",
+            "summary": "checkout 5xx",
+            "severity_hint": "critical",
+            **extra,
+        }
+    )
+
+
+async def run_alert_incident(client: Client, settings: Settings) -> WorkflowHistory:
+    key = f"replay-alerts-{uuid4()}"
+    handle = await client.start_workflow(
+        IncidentWorkflow.run,
+        IncidentInput(incident_key=key),
+        id=incident_workflow_id(key),
+        task_queue=settings.task_queue,
+        start_signal="add_alert",
+        start_signal_args=[_alert(key, "e-1", "a", AlertStatus.FIRING)],
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )
+    await asyncio.sleep(0.5)
+    joined = _alert("other", "e-2", "b", AlertStatus.FIRING, source="datadog", correlation="correlated: ...")
+    for alert in (
+        _alert(key, "e-1", "a", AlertStatus.FIRING),  # a repeat
+        joined,
+        _alert(key, "e-3", "a", AlertStatus.ACKNOWLEDGED),
+        _alert(key, "e-4", "a", AlertStatus.RESOLVED),
+        _alert("other", "e-5", "b", AlertStatus.RESOLVED, source="datadog"),
+    ):
+        await handle.signal(IncidentWorkflow.add_alert, alert)
+    await handle.result()
+    return await handle.fetch_history()
+
+
+async def run_router(client: Client, settings: Settings) -> WorkflowHistory:
+    service = f"replay-{uuid4().hex[:8]}"
+    for key, firing in (("a", True), ("b", True), ("a", False), ("z", False)):
+        start = WithStartWorkflowOperation(
+            AlertCorrelationWorkflow.run,
+            CorrelationInput(service=service, window_seconds=300),
+            id=correlation_workflow_id(service),
+            task_queue=settings.task_queue,
+            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+        )
+        await client.execute_update_with_start_workflow(
+            AlertCorrelationWorkflow.route,
+            RouteRequest(dedup_key=key, source="alertmanager", firing=firing),
+            start_workflow_operation=start,
+            result_type=RouteDecision,
+        )
+    handle = client.get_workflow_handle(correlation_workflow_id(service))
+    await handle.terminate("recorded")
+    return await handle.fetch_history()
+
+
+async def _record() -> list[Path]:
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=find_binary("temporal"),
+        data_converter=pydantic_data_converter,
+        search_attributes=ALL_SEARCH_ATTRIBUTES,
+        ui=False,
+    )
+    data_dir = Path(".warroom") / "replay-capture"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = Settings(task_queue=f"replay-{uuid4()}", data_dir=data_dir, metrics_address="")
+    try:
+        async with build_worker(env.client, settings, {"console": ConsoleNotifier(StringIO())}):
+            histories = {
+                "incident_alert_lifecycle.json": await run_alert_incident(env.client, settings),
+                "correlation_router.json": await run_router(env.client, settings),
+            }
+    finally:
+        await env.shutdown()
+    paths = []
+    for name, history in histories.items():
+        (HISTORIES / name).write_text(history.to_json(), encoding="utf-8")
+        paths.append(HISTORIES / name)
+    return paths
+
+
+if __name__ == "__main__":
+    print(f"recorded {asyncio.run(_record())}")

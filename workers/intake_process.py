@@ -1,0 +1,80 @@
+"""`warroom intake` and the intake inside `warroom run`: configuration from the environment, the token
+file of the embedded stack, and the process loop. The service itself lives in intake/."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import SecretStr, ValidationError
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+
+from config.settings import Settings
+from intake.config import IntakeConfig
+from intake.server import IntakeStartError
+from intake.service import serve_intake
+
+TOKEN_FILE = "intake-token"
+
+
+class IntakeConfigError(Exception):
+    """A setting the user must fix before the intake can serve."""
+
+
+def stack_token(data_dir: Path) -> tuple[SecretStr, Path]:
+    """`warroom run` without WARROOM_INTAKE_TOKEN: a random token kept in a 0600 file under the data dir
+    (never printed: the banner names the file)."""
+    path = data_dir / TOKEN_FILE
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w") as file:
+            file.write(secrets.token_urlsafe(32) + "\n")
+    return SecretStr(path.read_text().strip()), path
+
+
+def intake_config_from_env() -> IntakeConfig:
+    """The WARROOM_INTAKE_* settings; a bad value is a message naming the variable, not a traceback."""
+    try:
+        return IntakeConfig.from_env()
+    except ValidationError as error:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        raise IntakeConfigError(f"bad WARROOM_INTAKE_* setting ({problems}); see docs/intake.md") from None
+
+
+def stack_intake_config(settings: Settings) -> tuple[IntakeConfig, str]:
+    """The embedded stack's intake settings and how to find its token."""
+    config = intake_config_from_env()
+    if config.tokens:
+        return config, "token: $WARROOM_INTAKE_TOKEN"
+    token, path = stack_token(settings.data_dir)
+    return config.model_copy(update={"tokens": (token,)}), f"token in {path}"
+
+
+async def run_intake(
+    settings: Settings, stop_wait: Callable[[], Awaitable[Any]], announce: Callable[[str], None]
+) -> None:
+    """Serve the intake until `stop_wait()` returns. Connects lazily: with Temporal down the intake still
+    answers, with 503 + Retry-After, so senders keep their alerts and retry."""
+    config = intake_config_from_env()
+    if not config.tokens:
+        raise IntakeConfigError("set WARROOM_INTAKE_TOKEN (every sender must present a token)")
+    client = await Client.connect(
+        settings.temporal_address,
+        namespace=settings.namespace,
+        data_converter=pydantic_data_converter,
+        lazy=True,
+    )
+    try:
+        async with serve_intake(client, settings.task_queue, config) as url:
+            announce(
+                f"intake on {url} -> Temporal {settings.temporal_address}, task queue {settings.task_queue}"
+            )
+            await stop_wait()
+    except IntakeStartError as error:
+        raise IntakeConfigError(str(error)) from None
+    announce("intake stopped.")
