@@ -39,17 +39,23 @@ from workers.client import connect
 from workers.dev_stack import transport_reason
 from workers.notify_cli import notify_app
 from workflows.messages import (
+    ROLES,
     Acknowledge,
     AddNote,
+    AssignRole,
     Command,
+    Escalate,
     EventKind,
     IncidentInput,
     IncidentStatus,
     Mitigate,
     Phase,
+    PostUpdate,
     Reclassify,
+    RecordRegulatoryNotification,
     Resolve,
     Severity,
+    Snooze,
     TimelineEvent,
     incident_workflow_id,
 )
@@ -344,6 +350,76 @@ def reclassify(
     _steer(
         ctx, incident_id, "reclassify", Reclassify, {"by": by, "severity": severity.upper(), "reason": reason}
     )
+
+
+Reason = Annotated[str, typer.Option(help="Why; recorded in the timeline.", show_default=False)]
+
+
+@app.command()
+def assign(
+    ctx: typer.Context,
+    incident_id: IncidentId,
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}.", show_default=False)],
+    person: Annotated[str, typer.Option(help="Who takes the role (a roster name).", show_default=False)],
+    by: By = None,
+) -> None:
+    """Give an incident role (incident commander, tech lead, communications, business liaison)."""
+    _steer(ctx, incident_id, "assign_role", AssignRole, {"by": by, "role": role, "person": person})
+
+
+@app.command()
+def escalate(
+    ctx: typer.Context,
+    incident_id: IncidentId,
+    level: Annotated[
+        int, typer.Option(help="Escalation level to engage now (1 = on-call).", show_default=False)
+    ],
+    reason: Reason,
+    by: By = None,
+) -> None:
+    """Engage an escalation level now, without waiting for its timer."""
+    _steer(ctx, incident_id, "escalate", Escalate, {"by": by, "level": level, "reason": reason})
+
+
+@app.command()
+def snooze(
+    ctx: typer.Context,
+    incident_id: IncidentId,
+    duration: Annotated[
+        str, typer.Option(help='How long to hold pages and nudges, e.g. "30m".', show_default=False)
+    ],
+    reason: Reason,
+    by: By = None,
+) -> None:
+    """Hold pages and status nudges of a non-SEV-1 incident for a bounded time."""
+    _steer(ctx, incident_id, "snooze", Snooze, {"by": by, "duration": duration, "reason": reason})
+
+
+@app.command()
+def update(
+    ctx: typer.Context,
+    incident_id: IncidentId,
+    text: Annotated[str, typer.Argument(metavar="TEXT", help="The status update.", show_default=False)],
+    customer: Annotated[bool, typer.Option("--customer", help="Customer-facing, not internal.")] = False,
+    by: By = None,
+) -> None:
+    """Post a status update: sends it to its audience and resets the status-update clock."""
+    audience = "customer" if customer else "internal"
+    _steer(ctx, incident_id, "post_update", PostUpdate, {"by": by, "text": text, "audience": audience})
+
+
+@app.command("regulator-notified")
+def regulator_notified(
+    ctx: typer.Context,
+    incident_id: IncidentId,
+    reference: Annotated[str | None, typer.Option(help="The regulator's case number.")] = None,
+    by: By = None,
+) -> None:
+    """Record that the regulator was notified: stops the regulatory reminders."""
+    _steer(
+        ctx, incident_id, "record_regulatory_notification", RecordRegulatoryNotification,
+        {"by": by, "reference": reference},
+    )  # fmt: skip
 
 
 def _steer(

@@ -34,11 +34,21 @@ def render_status(incident: IncidentStatus) -> str:
         lines.append(f"mitigated: at {_when(incident.mitigated_at)}")
     if incident.resolved_by:
         lines.append(f"resolved:  by {incident.resolved_by}")
-    if incident.next_deadline:
-        deadline = incident.next_deadline
+    if incident.roles:
+        lines.append("roles:     " + ", ".join(f"{role} {person}" for role, person in incident.roles.items()))
+    if incident.snoozed_until:
+        lines.append(f"snoozed:   until {_when(incident.snoozed_until)}")
+    if incident.regulatory_deadline:
+        done = (
+            f"recorded by {incident.regulatory_notified_by}" if incident.regulatory_notified_by else "NOT yet"
+        )
+        lines.append(f"regulator: notify by {_when(incident.regulatory_deadline)} ({done})")
+    upcoming = incident.upcoming or ([incident.next_deadline] if incident.next_deadline else [])
+    for index, deadline in enumerate(upcoming):
+        label = "next:" if index == 0 else "then:"
         targets = f" -> {', '.join(deadline.targets)}" if deadline.targets else ""
         lines.append(
-            f"next:      {deadline.description}{targets} at {_when(deadline.due_at)} "
+            f"{label:<10} {deadline.description}{targets} at {_when(deadline.due_at)} "
             f"({_relative(deadline.due_at)})"
         )
     recent = incident.timeline[-RECENT_EVENTS:]

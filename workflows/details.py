@@ -24,6 +24,15 @@ def _expected_signals(state: IncidentState) -> list[str]:
     if state.phase in (Phase.RESPONSE, Phase.RECOVERY):
         hints.append(_signal_hint("resolve", {"by": "your-name", "note": "root cause fixed"}))
         hints.append(_signal_hint("reclassify", {"by": "your-name", "severity": "SEV-2", "reason": "why"}))
+    if state.phase in (Phase.RESPONSE, Phase.RECOVERY):
+        hints.append(
+            _signal_hint("post_update", {"by": "your-name", "text": "what changed", "audience": "internal"})
+        )
+        hints.append(_signal_hint("escalate", {"by": "your-name", "level": 2, "reason": "why"}))
+    if state.regulatory_since and not state.regulatory_notified_by:
+        hints.append(
+            _signal_hint("record_regulatory_notification", {"by": "your-name", "reference": "case id"})
+        )
     if state.phase is not Phase.CLOSED:
         hints.append(_signal_hint("add_note", {"by": "your-name", "text": "what you found"}))
     return hints
@@ -45,10 +54,16 @@ def render_details(state: IncidentState) -> str:
         lines.append(
             f"**Acknowledged by:** {plain(state.acknowledged_by)} at {state.acknowledged_at:%H:%M:%S} UTC"
         )
-    if state.next_deadline:
-        deadline = state.next_deadline
+    if state.roles:
+        roles = ", ".join(f"{role.replace('_', ' ')}: {person}" for role, person in state.roles.items())
+        lines.append(f"**Roles:** {plain(roles)}")
+    if state.snoozed_until:
+        lines.append(f"**Snoozed until** {state.snoozed_until:%Y-%m-%d %H:%M:%S} UTC")
+    upcoming = state.upcoming or ([state.next_deadline] if state.next_deadline else [])
+    for index, deadline in enumerate(upcoming):
         targets = f" ({plain(', '.join(deadline.targets))})" if deadline.targets else ""
-        lines.append(f"**Next:** {deadline.description}{targets} at {deadline.due_at:%Y-%m-%d %H:%M:%S} UTC")
+        label = "**Next:**" if index == 0 else "- then:"
+        lines.append(f"{label} {deadline.description}{targets} at {deadline.due_at:%Y-%m-%d %H:%M:%S} UTC")
     hints = _expected_signals(state)
     if hints:
         lines += ["", "**Send a signal** (More Actions → Send a Signal, paste the JSON):", *hints]

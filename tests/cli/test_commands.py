@@ -132,3 +132,37 @@ async def test_help_lists_the_commands() -> None:
     for command in ("run", "worker", "declare", "ack", "note", "mitigate", "resolve", "reclassify", "status",
                     "list"):  # fmt: skip
         assert f" {command} " in result.stdout
+
+
+async def test_escalation_commands_report_what_the_incident_did(warroom: Warroom) -> None:
+    sev1 = await declare(warroom, "--severity", "SEV-1")
+    await eventually_in_response(warroom, sev1)
+
+    assigned = await warroom(
+        "assign", sev1, "--role", "incident_commander", "--person", "tom", "--by", "erin"
+    )
+    assert "accepted (role_assigned): incident_commander: tom" in assigned.stdout, assigned.output
+    stranger = await warroom("assign", sev1, "--role", "incident_commander", "--person", "mallory")
+    assert stranger.code == 1 and "unknown person 'mallory'" in stranger.stdout
+    bad_role = await warroom("assign", sev1, "--role", "captain", "--person", "tom")
+    assert_clean_failure(bad_role, 2, "--role")
+
+    updated = await warroom("update", sev1, "rollback 50% done", "--by", "cora")
+    assert "accepted (status_update): internal update: rollback 50% done" in updated.stdout, updated.output
+    snoozed = await warroom("snooze", sev1, "--duration", "30m", "--reason", "flaky")
+    assert snoozed.code == 1 and "a SEV-1 cannot be snoozed" in snoozed.stdout
+    escalated = await warroom("escalate", sev1, "--level", "3", "--reason", "exec call")
+    assert "level 3 is already engaged" in escalated.stdout, escalated.output  # SEV-1 engages it at once
+
+    status = await warroom("status", sev1)
+    assert "incident_commander tom" in status.stdout and "next:" in status.stdout
+    not_due = await warroom("regulator-notified", sev1, "--reference", "x")
+    assert not_due.code == 1 and "no regulatory notification is due" in not_due.stdout
+
+
+async def eventually_in_response(warroom: Warroom, incident_id: str) -> None:
+    async def in_response() -> bool:
+        result = await warroom("status", incident_id, "--json")
+        return result.code == 0 and IncidentStatus.model_validate_json(result.stdout).phase is Phase.RESPONSE
+
+    await eventually(in_response)
