@@ -21,7 +21,7 @@ from tests.cli.conftest import inherited_env, run_warroom
 
 STARTUP_TIMEOUT = 30.0
 INTAKE_TOKEN = "run-test-intake-token"
-PAYLOAD = Path(__file__).resolve().parents[2].parent / "shared" / "payloads" / "alertmanager_firing.json"
+PAYLOAD = Path(__file__).resolve().parents[1] / "payloads" / "alertmanager_firing.json"
 STOP_TIMEOUT = 15.0
 
 

@@ -38,7 +38,7 @@ from tests.conftest import running_worker
 from workflows.incident import IncidentWorkflow
 from workflows.messages import Alert, IncidentStatus, incident_workflow_id
 
-PAYLOADS = Path(__file__).resolve().parents[2].parent / "shared" / "payloads"
+PAYLOADS = Path(__file__).resolve().parents[1] / "payloads"  # copies of ../shared/payloads
 TOKEN = "intake-test-token-5f1d0c2e"
 GRAFANA_SECRET = "grafana-hmac-secret-77aa"
 ROUTING_KEY = "366d44130b488c32bf6a20055db7471d"  # the one in pagerduty_v2_trigger.json
