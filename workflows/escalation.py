@@ -24,6 +24,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from workflows.durations import format_duration
 from workflows.messages import Impact, Severity
 from workflows.policy import NEXT_BUSINESS_DAY, BusinessEscalation, BusinessHours, EscalationPolicy, Policy
 from workflows.roster import WEEKDAYS
@@ -146,7 +147,7 @@ def _open_and_cross_team(policy: EscalationPolicy, facts: EscalationFacts) -> li
                 + (
                     f"{facts.severity.value} engages it at once"
                     if at_once
-                    else f"still open after {rule.after}"
+                    else f"still open after {format_duration(rule.after)}"
                 ),
             )
         )
@@ -212,7 +213,7 @@ def _management(policy: Policy, facts: EscalationFacts) -> list[Obligation]:
             kind="notice",
             targets=notice.notify,
             due_at=facts.response_started_at + notice.within,
-            description=f"{facts.severity.value} management notification (within {notice.within})",
+            description=f"{facts.severity.value} management notification (within {format_duration(notice.within)})",
         )
     ]
 
@@ -239,7 +240,7 @@ def _business(policy: Policy, facts: EscalationFacts) -> list[Obligation]:
                 kind="business",
                 targets=rule.notify,
                 due_at=due,
-                description=f"notify {rule.name} (within {rule.within})",
+                description=f"notify {rule.name} (within {format_duration(rule.within)})",
             )
         )
     return duties
@@ -256,7 +257,7 @@ def _regulatory(policy: Policy, facts: EscalationFacts) -> list[Obligation]:
             kind="regulatory",
             targets=rules.notify,
             due_at=since + after,
-            description=f"regulatory notification reminder ({after} of {rules.deadline} elapsed)",
+            description=f"regulatory notification reminder ({format_duration(after)} of {format_duration(rules.deadline)} elapsed)",
         )
         for index, after in enumerate(rules.reminders, start=1)
         if after < rules.deadline
