@@ -16,6 +16,7 @@ import pytest
 import yaml
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WorkflowHandle
+from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -26,6 +27,7 @@ from workers.binaries import find_binary
 from workers.worker import build_worker
 from workflows.incident import IncidentWorkflow
 from workflows.messages import (
+    Alert,
     EventKind,
     IncidentInput,
     IncidentStatus,
@@ -203,3 +205,18 @@ async def status_when(
         if predicate(status) or loop.time() > deadline:
             return status
         await asyncio.sleep(0.05)
+
+
+async def signal_with_start(
+    client: Client, task_queue: str, key: str, alert: Alert | dict[str, Any]
+) -> WorkflowHandle[Any, Any]:
+    """What the intake does at the door: create the incident or join it, atomically."""
+    return await client.start_workflow(
+        IncidentWorkflow.run,
+        IncidentInput(incident_key=key),
+        id=incident_workflow_id(key),
+        task_queue=task_queue,
+        start_signal="add_alert",
+        start_signal_args=[alert],
+        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    )

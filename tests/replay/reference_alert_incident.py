@@ -20,6 +20,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
+from tests.conftest import signal_with_start
 from tests.replay.reference_incident import HISTORIES
 from workers.binaries import find_binary
 from workers.worker import build_worker
@@ -29,11 +30,9 @@ from workflows.messages import (
     Alert,
     AlertStatus,
     CorrelationInput,
-    IncidentInput,
     RouteDecision,
     RouteRequest,
     correlation_workflow_id,
-    incident_workflow_id,
 )
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
@@ -56,14 +55,8 @@ def _alert(key: str, event_id: str, fingerprint: str, status: AlertStatus, **ext
 
 async def run_alert_incident(client: Client, settings: Settings) -> WorkflowHistory:
     key = f"replay-alerts-{uuid4()}"
-    handle = await client.start_workflow(
-        IncidentWorkflow.run,
-        IncidentInput(incident_key=key),
-        id=incident_workflow_id(key),
-        task_queue=settings.task_queue,
-        start_signal="add_alert",
-        start_signal_args=[_alert(key, "e-1", "a", AlertStatus.FIRING)],
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+    handle = await signal_with_start(
+        client, settings.task_queue, key, _alert(key, "e-1", "a", AlertStatus.FIRING)
     )
     await asyncio.sleep(0.5)
     joined = _alert("other", "e-2", "b", AlertStatus.FIRING, source="datadog", correlation="correlated: ...")

@@ -13,16 +13,16 @@ from pathlib import Path
 from uuid import uuid4
 
 from temporalio.client import Client, WorkflowHistory
-from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
+from tests.conftest import signal_with_start
 from workers.binaries import find_binary
 from workers.worker import build_worker
 from workflows.incident import IncidentWorkflow
-from workflows.messages import Alert, Impact, IncidentInput, incident_workflow_id
+from workflows.messages import Alert, Impact
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 HISTORIES = Path(__file__).parent / "histories"
@@ -49,15 +49,8 @@ async def run_reference_incident(client: Client, data_dir: Path) -> WorkflowHist
     )
     key = f"replay-{uuid4()}"
     async with build_worker(client, settings, {"console": ConsoleNotifier(StringIO())}):
-        handle = await client.start_workflow(
-            IncidentWorkflow.run,
-            IncidentInput(incident_key=key),
-            id=incident_workflow_id(key),
-            task_queue=settings.task_queue,
-            start_signal="add_alert",
-            start_signal_args=[_alert(key, "d-1", regions=["eu-west-1"])],
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-        )
+        alert = _alert(key, "d-1", regions=["eu-west-1"])
+        handle = await signal_with_start(client, settings.task_queue, key, alert)
         await asyncio.sleep(2.5)  # two escalations at 1 s and 2 s
         await handle.signal(IncidentWorkflow.add_alert, _alert(key, "d-1"))  # a repeat delivery
         await handle.signal(IncidentWorkflow.add_alert, _alert(key, "d-2", regions=["us-east-1"]))

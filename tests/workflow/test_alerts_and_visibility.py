@@ -8,27 +8,14 @@ from io import StringIO
 from typing import Any
 from uuid import uuid4
 
-from temporalio.client import Client, WorkflowHandle
-from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
-from tests.conftest import events, running_worker
+from tests.conftest import events, running_worker, signal_with_start
 from workflows.incident import IncidentWorkflow
-from workflows.messages import Alert, EventKind, Impact, IncidentInput, Phase, Severity, incident_workflow_id
-
-
-async def signal_with_start(client: Client, settings: Settings, alert: Alert) -> WorkflowHandle[Any, Any]:
-    return await client.start_workflow(
-        IncidentWorkflow.run,
-        IncidentInput(incident_key=alert.dedup_key),
-        id=incident_workflow_id(alert.dedup_key),
-        task_queue=settings.task_queue,
-        start_signal="add_alert",
-        start_signal_args=[alert],
-        id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-    )
+from workflows.messages import Alert, EventKind, Impact, Phase, Severity
 
 
 def firing(dedup_key: str, event_id: str, **impact: Any) -> Alert:
@@ -59,11 +46,13 @@ async def test_signal_with_start_twice_joins_one_incident_and_ignores_a_repeat(
     client = dev_env.client
     key = f"group-{uuid4()}"
     async with running_worker(client, settings, {"console": ConsoleNotifier(StringIO())}):
-        first = await signal_with_start(client, settings, firing(key, "delivery-1", regions=["eu-west-1"]))
-        second = await signal_with_start(
-            client, settings, firing(key, "delivery-2", regions=["eu-west-1", "us-east-1"])
+        first = await signal_with_start(
+            client, settings.task_queue, key, firing(key, "delivery-1", regions=["eu-west-1"])
         )
-        repeat = await signal_with_start(client, settings, firing(key, "delivery-2"))
+        second = await signal_with_start(
+            client, settings.task_queue, key, firing(key, "delivery-2", regions=["eu-west-1", "us-east-1"])
+        )
+        repeat = await signal_with_start(client, settings.task_queue, key, firing(key, "delivery-2"))
         assert first.result_run_id == second.result_run_id == repeat.result_run_id
 
         async def both_alerts_in() -> bool:
@@ -89,7 +78,9 @@ async def test_list_by_phase_and_severity_finds_the_incident(
     client = dev_env.client
     key = f"visible-{uuid4()}"
     async with running_worker(client, settings, {"console": ConsoleNotifier(StringIO())}):
-        handle = await signal_with_start(client, settings, firing(key, "d-1", user_scope="all"))
+        handle = await signal_with_start(
+            client, settings.task_queue, key, firing(key, "d-1", user_scope="all")
+        )
         in_response = (
             f'WorkflowId = "{handle.id}" AND IncidentPhase = "response" AND IncidentSeverity = "SEV-1"'
         )
@@ -111,14 +102,7 @@ async def test_a_malformed_alert_is_rejected_and_the_incident_waits_for_a_valid_
     client = dev_env.client
     key = f"bad-{uuid4()}"
     async with running_worker(client, settings, {"console": ConsoleNotifier(StringIO())}):
-        handle = await client.start_workflow(
-            IncidentWorkflow.run,
-            IncidentInput(incident_key=key),
-            id=incident_workflow_id(key),
-            task_queue=settings.task_queue,
-            start_signal="add_alert",
-            start_signal_args=[{"service": ""}],
-        )
+        handle = await signal_with_start(client, settings.task_queue, key, {"service": ""})
         await asyncio.sleep(0.5)
         status = await handle.query(IncidentWorkflow.status)
         assert status.phase is Phase.DETECTION and status.alert_count == 0
