@@ -29,7 +29,9 @@ from workflows.messages import Impact, Severity
 from workflows.policy import NEXT_BUSINESS_DAY, BusinessEscalation, BusinessHours, EscalationPolicy, Policy
 from workflows.roster import WEEKDAYS
 
-ObligationKind = Literal["page", "notice", "business", "regulatory", "nudge", "update"]
+ObligationKind = Literal[
+    "page", "notice", "business", "regulatory", "nudge", "update", "customer_update", "ack_notice"
+]
 SNOOZABLE = {"page", "notice", "nudge"}
 
 
@@ -50,6 +52,7 @@ class EscalationFacts(BaseModel):
     impact: Impact
     response_started_at: datetime
     acknowledged: bool = False
+    acknowledged_at: datetime | None = None
     resolved_at: datetime | None = None
     engaged_levels: list[int] = Field(default_factory=list)
     teams: list[str] = Field(default_factory=list, description="owning team first")
@@ -192,12 +195,27 @@ def _posted_updates(facts: EscalationFacts) -> list[Obligation]:
     return [
         Obligation(
             id=f"update/{index}",
-            kind="update",
+            kind="update" if audience == "internal" else "customer_update",
             due_at=posted_at,
             targets=audiences[audience],
             description=f"send the {audience} status update",
         )
         for index, (posted_at, audience) in enumerate(facts.posted_updates)
+    ]
+
+
+def _acknowledgement_notice(facts: EscalationFacts) -> list[Obligation]:
+    """Everyone paged hears that someone has it, so nobody else starts on the same thing."""
+    if facts.acknowledged_at is None or not facts.engaged_levels:
+        return []
+    return [
+        Obligation(
+            id="acknowledged",
+            kind="ack_notice",
+            due_at=facts.acknowledged_at,
+            targets=["incident:paged"],
+            description="tell everyone paged that the incident is acknowledged",
+        )
     ]
 
 
@@ -316,6 +334,7 @@ def pending_obligations(policy: Policy, facts: EscalationFacts) -> list[Obligati
         *_open_and_cross_team(policy.escalation, facts),
         *_manual(policy.escalation, facts),
         *_posted_updates(facts),
+        *_acknowledgement_notice(facts),
         *_management(policy, facts),
         *_business(policy, facts),
         *_regulatory(policy, facts),

@@ -80,6 +80,8 @@ DUTY_NOTIFICATIONS = {
     "regulatory": (NotificationKind.ESCALATION, EventKind.REGULATORY),
     "nudge": (NotificationKind.ESCALATION, EventKind.NUDGED),
     "update": (NotificationKind.STATUS_UPDATE, EventKind.STATUS_UPDATE),
+    "customer_update": (NotificationKind.CUSTOMER_COMMUNICATION, EventKind.STATUS_UPDATE),
+    "ack_notice": (NotificationKind.ACKNOWLEDGEMENT, EventKind.NOTIFIED),
 }
 
 
@@ -270,6 +272,7 @@ class IncidentWorkflow:
             impact=state.impact,
             response_started_at=state.response_started_at,
             acknowledged=state.is_acknowledged,
+            acknowledged_at=state.acknowledged_at,
             resolved_at=state.resolved_at,
             engaged_levels=state.engaged_levels,
             teams=state.teams,
@@ -361,7 +364,7 @@ class IncidentWorkflow:
         )
 
     def _duty_body(self, duty: Obligation) -> str:
-        if duty.kind == "update":
+        if duty.kind in ("update", "customer_update"):
             update = self.state.posted_updates[int(duty.id.split("/")[1])]
             return f"Status update from {update.by}: {update.text}"
         state = "resolved" if self.state.is_finished else self.state.phase.value

@@ -144,10 +144,10 @@ async def test_a_sev1_page_carries_impact_commander_bridge_and_next_update_and_a
     assert status.deliveries[0].delivered
 
 
-async def test_pagerduty_gets_trigger_then_resolve_for_one_alert_and_people_get_the_postmortem(
+async def test_pagerduty_gets_trigger_acknowledge_resolve_for_one_alert_and_people_get_the_postmortem(
     time_skipping_env: WorkflowEnvironment, settings: Settings, tmp_path: Path, receiver: Receiver
 ) -> None:
-    routing = {"rules": [{"kinds": ["page", "escalation", "resolution"], "channels": ["pager"]}],
+    routing = {"rules": [{"kinds": ["page", "escalation", "acknowledgement", "resolution"], "channels": ["pager"]}],
                "default_channels": ["hook"]}  # fmt: skip
     settings = routed_settings(settings, tmp_path, routing)
     notifiers = notifiers_for({
@@ -163,13 +163,16 @@ async def test_pagerduty_gets_trigger_then_resolve_for_one_alert_and_people_get_
         status = await handle.query(IncidentWorkflow.status)
 
     pagerduty = [request.json() for request in receiver.requests if request.path == "/pd/v2/enqueue"]
-    assert [event["event_action"] for event in pagerduty] == ["trigger", "resolve"]
+    # The resolve acknowledges implicitly: the ack notice is on its way before the health gate lets the
+    # resolution out.
+    assert [event["event_action"] for event in pagerduty] == ["trigger", "acknowledge", "resolve"]
     assert {event["dedup_key"] for event in pagerduty} == {handle.id}
     [postmortem] = [request.json() for request in receiver.requests if request.path == "/hook"]
     assert postmortem["kind"] == "postmortem_ready" and postmortem["facts"]["postmortem_path"].endswith(".md")
     assert postmortem["facts"]["resolved_by"] == "bob" and "post-mortem draft is ready" in postmortem["text"]
     assert [(d.step, d.channel, d.outcome) for d in status.deliveries] == [
         ("ack/1", "pager", "sent"),
+        ("acknowledged", "pager", "sent"),
         ("resolution", "pager", "sent"),
         ("postmortem", "hook", "sent"),
     ]
