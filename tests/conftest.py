@@ -37,6 +37,20 @@ from workflows.messages import (
 )
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
+# The Java time-skipping test server now and then refuses a workflow task completion with "invalid history
+# builder state for action" (its own bug: never seen on the dev server, and it happens at random points in
+# different tests, about once in five runs of tests/workflow). The workflow then never moves and the test
+# hangs. Tests on that server are cut at TIME_SKIPPING_TIMEOUT and re-run, at most twice, ONLY for that hang
+# (a Timeout); an assertion failure is never re-run, and a real hang fails all three tries.
+TIME_SKIPPING_TIMEOUT = 30
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "time_skipping_env" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.timeout(TIME_SKIPPING_TIMEOUT))
+            item.add_marker(pytest.mark.flaky(reruns=2, only_rerun=["Timeout"]))
+
 
 @pytest.fixture
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
