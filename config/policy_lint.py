@@ -1,35 +1,25 @@
 """Lint a policy that already passed the schema: the mistakes that only show up at 3 a.m. during an incident.
 
-The schema proves each field is well-formed; these checks prove the fields fit together: every reference names
-something that exists, every level and audience reaches somebody at every moment of the week for every team,
-rotations have no holes, and every escalation step can actually fire. Pure: a `Policy` in, findings out.
+The schema proves each field is well-formed; these checks prove the fields fit together: every reference
+names something that exists, rotations have no holes, every escalation step can actually fire, and (in
+config/lint_reach.py) every level and audience reaches somebody at every moment of the week for every team.
+Pure: a `Policy` in, findings out.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
-from typing import Literal
+from datetime import timedelta
 
-from pydantic import BaseModel
-
-from config.rotation_coverage import REFERENCE_MONDAY, boundary_moments, describe_moment, rotation_gaps
+from config.lint_finding import Finding
+from config.lint_reach import audiences_nobody, fallback_targets, required_roles
+from config.rotation_coverage import REFERENCE_MONDAY, rotation_gaps
 from workflows.durations import format_duration
 from workflows.escalation import ack_deadline
 from workflows.messages import ROLES, Severity
 from workflows.policy import Policy
 from workflows.roster import TEAM_FIELDS
-from workflows.targets import INCIDENT_REFERENCES, default_roles, resolve_people
-
-
-class Finding(BaseModel):
-    severity: Literal["error", "warning"]
-    path: str
-    message: str
-    fix: str
-
-    def __str__(self) -> str:
-        return f"{self.severity:<7}  {self.path}: {self.message} (fix: {self.fix})"
+from workflows.targets import INCIDENT_REFERENCES
 
 
 def lint(policy: Policy) -> list[Finding]:
@@ -41,9 +31,9 @@ def lint(policy: Policy) -> list[Finding]:
         *_missing_per_severity(policy),
         *_missing_levels(policy),
         *_unreachable_steps(policy),
-        *_fallback_targets(policy),
-        *_audiences_nobody(policy),
-        *_required_roles(policy),
+        *fallback_targets(policy),
+        *audiences_nobody(policy),
+        *required_roles(policy),
     ]
     return sorted(findings, key=lambda finding: finding.severity != "error")
 
@@ -242,108 +232,4 @@ def _unreachable_steps(policy: Policy) -> Iterator[Finding]:
                 )
 
 
-# --------------------------------------------------------------------------- reaching people
-
-
-def _team_scopes(policy: Policy) -> list[str | None]:
-    """Every owning team, and None: an incident on a service no team owns."""
-    return [*policy.roster.teams, None]
-
-
-def _first_empty_moment(policy: Policy, references: list[str], team: str | None) -> datetime | None:
-    for moment in boundary_moments(policy.roster):
-        roles = default_roles(policy, team=team, moment=moment)
-        if not resolve_people(policy, references, team=team, moment=moment, roles=roles):
-            return moment
-    return None
-
-
-def _nobody(policy: Policy, path: str, what: str, references: list[str], fix: str) -> Iterator[Finding]:
-    """A finding per team scope where `references` reach nobody: an error for a team, a warning for none."""
-    for team in _team_scopes(policy):
-        moment = _first_empty_moment(policy, references, team)
-        if moment is None:
-            continue
-        scope = f"team {team}" if team else "a service no team owns"
-        yield Finding(
-            severity="error" if team else "warning",
-            path=path,
-            message=f"{what} resolves to nobody for {scope} (e.g. {describe_moment(moment)} UTC)",
-            fix=fix,
-        )
-
-
-def _fallback_targets(policy: Policy) -> Iterator[Finding]:
-    """The fallback is paged as written (not resolved), so it must be people."""
-    for target in policy.escalation.fallback_targets:
-        if ":" in target:
-            yield Finding(
-                severity="error",
-                path="escalation.fallback_targets",
-                message=f"'{target}' is a reference, but fallback targets are paged as written",
-                fix="list people by name",
-            )
-        elif policy.roster.people and target not in policy.roster.people:
-            yield Finding(
-                severity="error",
-                path="escalation.fallback_targets",
-                message=f"'{target}' is not a person in roster.people, so the last-resort page reaches nobody",
-                fix=f"use one of {', '.join(sorted(policy.roster.people))}",
-            )
-
-
-def _fallback_is_people(policy: Policy) -> bool:
-    targets = policy.escalation.fallback_targets
-    return bool(targets) and all(
-        ":" not in t and (not policy.roster.people or t in policy.roster.people) for t in targets
-    )
-
-
-def _audiences_nobody(policy: Policy) -> Iterator[Finding]:
-    for index, level in enumerate(policy.escalation.levels):
-        findings = _nobody(
-            policy,
-            f"escalation.levels[{index}].targets",
-            f"level {index + 1} ({level.name})",
-            level.targets,
-            "add a person or function:X to the level (only fallback_targets would be paged)",
-        )
-        # With no owning team, paging the fallback is the designed answer; with a team it hides a hole.
-        yield from (f for f in findings if f.severity == "error" or not _fallback_is_people(policy))
-    audiences = [
-        *[
-            (f"management.{s.value}.notify", f"{s.value} management notice", n.notify)
-            for s, n in policy.management.items()
-        ],
-        *[
-            (f"business[{i}].notify", f"business escalation '{r.name}'", r.notify)
-            for i, r in enumerate(policy.business)
-        ],
-        ("regulatory.notify", "regulatory notification", policy.regulatory.notify),
-    ]
-    for path, what, references in audiences:
-        yield from _nobody(
-            policy, path, what, references, "name a person or function:X that always has members"
-        )
-
-
-def _required_roles(policy: Policy) -> Iterator[Finding]:
-    for severity, roles in policy.roles.required.items():
-        for role in roles:
-            if role not in policy.roles.defaults:
-                yield Finding(
-                    severity="error",
-                    path=f"roles.required.{severity.value}",
-                    message=f"{severity.value} requires {role} but roles.defaults has no entry for it",
-                    fix=f"add roles.defaults.{role}: [rotation:X or team:FIELD]",
-                )
-    required = sorted({role for roles in policy.roles.required.values() for role in roles})
-    for role in required:
-        if role in policy.roles.defaults:
-            yield from _nobody(
-                policy,
-                f"roles.defaults.{role}",
-                f"required role {role}",
-                policy.roles.defaults[role],
-                "add a fallback reference that always resolves (a person or a team field)",
-            )
+__all__ = ["Finding", "lint"]

@@ -70,9 +70,13 @@ def explain(
         str | None, typer.Option(help="all, major_segment, minor_segment or individual.")
     ] = None,
     function: Annotated[str | None, typer.Option(help="core or secondary.")] = None,
-    security_breach: Annotated[bool, typer.Option(help="Customer data exposed.")] = False,
-    data_corruption: Annotated[bool, typer.Option(help="Customer transactions corrupted.")] = False,
-    regulatory: Annotated[bool, typer.Option(help="A regulatory violation.")] = False,
+    security_breach: Annotated[
+        bool, typer.Option("--security-breach", help="Customer data exposed.")
+    ] = False,
+    data_corruption: Annotated[
+        bool, typer.Option("--data-corruption", help="Customer transactions corrupted.")
+    ] = False,
+    regulatory: Annotated[bool, typer.Option("--regulatory", help="A regulatory violation.")] = False,
     severity: Annotated[str | None, typer.Option(help="Declare SEV-1..SEV-4 instead of the matrix.")] = None,
     at: Annotated[
         str | None, typer.Option(help="When it starts, ISO 8601 (default now; no offset means UTC).")
@@ -131,6 +135,8 @@ def render_explanation(
     condition = f"acknowledged after {format_duration(ack_after)}" if ack_after else "nobody acknowledges"
     lines.append(f"timeline if {condition} (next {format_duration(horizon)}):")
     lines += [format_step(step) for step in what_if.steps] or ["  nothing is due"]
+    if what_if.truncated:
+        lines.append(f"... stopped after {len(what_if.steps)} duties; use a shorter --hours")
     return lines
 
 

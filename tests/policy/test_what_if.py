@@ -12,7 +12,7 @@ from pathlib import Path
 from config.policy_file import load_policy_file
 from tests.policy.conftest import small_policy
 from workflows.messages import Impact, Severity
-from workflows.what_if import WhatIf, WhatIfStep, format_step, simulate
+from workflows.what_if import MAX_STEPS, WhatIf, WhatIfStep, format_step, simulate
 
 POLICY = load_policy_file(Path(__file__).parents[1] / "policy.yaml")
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
@@ -101,3 +101,9 @@ def test_a_step_prints_offset_wall_clock_description_and_people() -> None:
     assert format_step(step) == (
         "+00:30:00  2026-11-27 09:30 UTC  page level 2 (management) if nobody acknowledges -> erin, dora"
     )
+
+
+def test_a_very_long_horizon_stops_at_a_bounded_number_of_duties() -> None:
+    what_if = run(Severity.SEV1, hours=24 * 365)
+    assert what_if.truncated and len(what_if.steps) == MAX_STEPS
+    assert not run(Severity.SEV1, hours=24).truncated
