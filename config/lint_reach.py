@@ -30,11 +30,19 @@ def _first_empty_moment(policy: Policy, references: list[str], team: str | None)
 
 
 def _nobody(policy: Policy, path: str, what: str, references: list[str], fix: str) -> Iterator[Finding]:
-    """A finding per team scope where `references` reach nobody: an error for a team, a warning for none."""
-    for team in _team_scopes(policy):
-        moment = _first_empty_moment(policy, references, team)
-        if moment is None:
-            continue
+    """A finding per team scope where `references` reach nobody: an error for a team, a warning for none;
+    one error when every scope is empty from the same moment (a team-independent hole, reported once)."""
+    empty = {
+        team: moment
+        for team in _team_scopes(policy)
+        if (moment := _first_empty_moment(policy, references, team)) is not None
+    }
+    if len(empty) == len(_team_scopes(policy)) and len(set(empty.values())) == 1:
+        moment = empty[None]
+        message = f"{what} resolves to nobody for any incident (e.g. {describe_moment(moment)} UTC)"
+        yield Finding(severity="error", path=path, message=message, fix=fix)
+        return
+    for team, moment in empty.items():
         scope = f"team {team}" if team else "a service no team owns"
         yield Finding(
             severity="error" if team else "warning",

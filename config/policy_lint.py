@@ -8,7 +8,7 @@ Pure: a `Policy` in, findings out.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import timedelta
 
 from config.lint_finding import Finding
@@ -73,6 +73,11 @@ def reference_sites(policy: Policy) -> Iterator[tuple[str, str]]:
             yield f"roster.rotations.{name}.shifts[{index}].person", shift.person
 
 
+def _or_one_of(names: Iterable[str]) -> str:
+    known = sorted(names)
+    return f" or use one of {', '.join(known)}" if known else ""
+
+
 def _reference_problem(policy: Policy, reference: str) -> tuple[str, str] | None:
     """(message, fix) when a reference names nothing, else None."""
     roster = policy.roster
@@ -87,14 +92,14 @@ def _reference_problem(policy: Policy, reference: str) -> tuple[str, str] | None
     if kind == "rotation" and name not in roster.rotations:
         return (
             f"no rotation '{name}'",
-            f"define roster.rotations.{name} or use one of {sorted(roster.rotations)}",
+            f"define roster.rotations.{name}{_or_one_of(roster.rotations)}",
         )
     if kind in ("team", "cross_team") and name not in TEAM_FIELDS:
         return f"'{name}' is not a team field", f"use {kind}:FIELD with FIELD one of {', '.join(TEAM_FIELDS)}"
     if kind == "function" and name not in roster.functions:
         return (
             f"no function '{name}'",
-            f"define roster.functions.{name} or use one of {sorted(roster.functions)}",
+            f"define roster.functions.{name}{_or_one_of(roster.functions)}",
         )
     if kind == "role" and name not in ROLES:
         return f"'{name}' is not an incident role", f"use role:ROLE with ROLE one of {', '.join(ROLES)}"

@@ -59,8 +59,8 @@ def test_check_fails_a_policy_with_an_empty_level_and_a_rotation_gap(tmp_path: P
         "(fix: add shifts covering these hours (UTC); a shift with no end runs to 24:00)"
     ) in lines
     assert (
-        "error    escalation.levels[1].targets: level 2 (management) resolves to nobody for team payments "
-        "(e.g. mon 00:00 UTC) (fix: add a person or function:X to the level (only fallback_targets would be paged))"
+        "error    escalation.levels[0].targets: level 1 (on-call) resolves to nobody for team payments "
+        "(e.g. mon 12:00 UTC) (fix: add a person or function:X to the level (only fallback_targets would be paged))"
     ) in lines
     assert lines[-1].startswith(f"FAILED: {policy} (")
 
