@@ -34,10 +34,12 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from config.settings import Settings
+from workers.cli_errors import CliError
 from workers.cli_render import render_status, render_table
 from workers.client import connect
 from workers.dev_stack import transport_reason
 from workers.notify_cli import notify_app
+from workers.policy_cli import policy_app
 from workflows.messages import (
     ROLES,
     Acknowledge,
@@ -84,14 +86,6 @@ CLI_NAMES = {
 }
 
 
-class CliError(Exception):
-    """An error the user can act on: printed as one message, never as a traceback."""
-
-    def __init__(self, message: str, exit_code: int = 1) -> None:
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
 app = typer.Typer(
     name="warroom",
     help="Incident response on Temporal: run the stack, declare incidents, steer them, read their status.",
@@ -100,6 +94,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
+
+app.add_typer(policy_app, name="policy")
 
 
 @app.callback()
