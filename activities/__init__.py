@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from activities.channels import build_notifiers
-from activities.health import HealthActivities
+from activities.health import check_health
 from activities.notify import NotifyActivities
 from activities.policy import PolicyActivities
 from activities.postmortem import PostmortemActivities
@@ -26,6 +26,6 @@ def build_activities(
     return [
         PolicyActivities(settings).load_policy,
         NotifyActivities(notifiers if notifiers is not None else default_notifiers()).notify,
-        HealthActivities(settings).check_health,
+        check_health,
         PostmortemActivities(settings.postmortems).render_postmortem,
     ]

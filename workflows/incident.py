@@ -65,6 +65,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.search_attributes import INCIDENT_PHASE, INCIDENT_SERVICE, INCIDENT_SEVERITY
     from workflows.severity import classify
     from workflows.state import IncidentState, PostedUpdate
+    from workflows.targets import resolve_people
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 
@@ -371,21 +372,12 @@ class IncidentWorkflow:
         return f"{self.state.summary or ''}\nPhase: {state}. Acknowledged by: {self.state.acknowledged_by or 'nobody yet'}."
 
     def _resolve_targets(self, references: list[str]) -> list[str]:
-        """References to people now: roster lookups plus the incident's own `incident:paged` / `incident:roles`."""
-        roster, now = self._policy.roster, workflow.now()
-        team = self.state.teams[0] if self.state.teams else None
-        people: list[str] = []
-        for reference in references:
-            if reference == "incident:paged":
-                found = list(self.state.paged)
-            elif reference == "incident:roles":
-                found = list(self.state.roles.values())
-            else:
-                found = roster.resolve(
-                    reference, team=team, other_teams=self.state.teams[1:], roles=self.state.roles, moment=now
-                )
-            people += [person for person in found if person not in people]
-        return people
+        """References to people now, resolved exactly as the policy tooling resolves them (workflows/targets)."""
+        return resolve_people(
+            self._policy, references, team=self.state.teams[0] if self.state.teams else None,
+            moment=workflow.now(), roles=self.state.roles, other_teams=self.state.teams[1:],
+            paged=self.state.paged,
+        )  # fmt: skip
 
     def _assign_default_roles(self) -> None:
         for role, references in self._policy.roles.defaults.items():
@@ -481,7 +473,11 @@ class IncidentWorkflow:
         try:
             health = await workflow.execute_activity(
                 ActivityName.CHECK_HEALTH,
-                HealthCheckRequest(incident_id=self.state.incident_id, service=self.state.service),
+                HealthCheckRequest(
+                    incident_id=self.state.incident_id,
+                    service=self.state.service,
+                    url=self._policy.health_checks.get(self.state.service or ""),
+                ),
                 result_type=HealthCheckResult,
                 start_to_close_timeout=QUICK_ACTIVITY,
                 retry_policy=HEALTH_RETRY,

@@ -409,6 +409,7 @@ class DeliveryResult(Contract):
 class HealthCheckRequest(Contract):
     incident_id: str
     service: str | None
+    url: str | None = Field(default=None, description="from the incident's pinned policy; none: unchecked")
 
 
 class HealthCheckResult(Contract):

@@ -16,8 +16,8 @@ import aiosmtplib
 from pydantic import BaseModel, ConfigDict, Field
 
 from adapters.notify.base import NoSecrets, Secrets
-from adapters.notify.errors import refused, retryable
-from adapters.notify.rate_limit import RateLimited, TokenBucket
+from adapters.notify.errors import refused, retryable, take_send_slot
+from adapters.notify.rate_limit import TokenBucket
 from adapters.notify.templates import Templates
 from workflows.messages import DeliveryResult, Notification
 
@@ -84,11 +84,7 @@ class EmailChannel:
         if not to:
             names = ", ".join(notification.recipients) or "nobody"
             raise refused(self.name, f"no e-mail address for {names} (roster `email` or channel `to`)")
-        if self._limiter is not None:
-            try:
-                await self._limiter.acquire()
-            except RateLimited as limited:
-                raise retryable(self.name, str(limited), retry_after=limited.wait_seconds) from None
+        await take_send_slot(self.name, self._limiter)
         try:
             password = self.secrets.expand(self.options.password) if self.options.password else None
         except LookupError as missing:

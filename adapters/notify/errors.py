@@ -6,6 +6,8 @@ from datetime import timedelta
 
 from temporalio.exceptions import ApplicationError
 
+from adapters.notify.rate_limit import RateLimited, TokenBucket
+
 MESSAGE_LIMIT = 300
 
 
@@ -24,3 +26,13 @@ def retryable(channel: str, reason: str, retry_after: float | None = None) -> Ap
 def refused(channel: str, reason: str) -> ApplicationError:
     """The channel said no (4xx, bad address, missing secret): retrying cannot help; fall back instead."""
     return ApplicationError(f"{channel}: {reason[:MESSAGE_LIMIT]}", type="ChannelRefused", non_retryable=True)
+
+
+async def take_send_slot(channel: str, limiter: TokenBucket | None) -> None:
+    """Wait for the channel's rate limit; if the wait would be too long, ask Temporal to retry later."""
+    if limiter is None:
+        return
+    try:
+        await limiter.acquire()
+    except RateLimited as limited:
+        raise retryable(channel, str(limited), retry_after=limited.wait_seconds) from None

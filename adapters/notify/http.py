@@ -16,8 +16,8 @@ from typing import Any
 import httpx
 
 from adapters.notify.base import NoSecrets, Secrets
-from adapters.notify.errors import AmbiguousDelivery, refused, retryable
-from adapters.notify.rate_limit import RateLimited, TokenBucket
+from adapters.notify.errors import AmbiguousDelivery, refused, retryable, take_send_slot
+from adapters.notify.rate_limit import TokenBucket
 from adapters.notify.templates import Templates
 from workflows.messages import DeliveryResult, Notification
 
@@ -66,11 +66,7 @@ class HttpChannel:
         return f"{self.name}: accepted (HTTP {response.status_code})"
 
     async def send(self, notification: Notification) -> DeliveryResult:
-        if self._limiter is not None:
-            try:
-                await self._limiter.acquire()
-            except RateLimited as limited:
-                raise retryable(self.name, str(limited), retry_after=limited.wait_seconds) from None
+        await take_send_slot(self.name, self._limiter)
         try:
             request = self.build(notification)
         except LookupError as missing:  # a ${SECRET} the worker does not have: a configuration error
