@@ -33,6 +33,8 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError, RPCStatusCode
 
+from config.channels import ChannelConfigError
+from config.policy_file import PolicyError
 from config.settings import Settings
 from workers.cli_errors import CliError
 from workers.cli_render import render_status, render_table
@@ -696,6 +698,9 @@ def _main() -> None:
     except CliError as error:
         typer.echo(f"error: {error}", err=True)
         raise SystemExit(error.exit_code) from None
+    except (ChannelConfigError, PolicyError) as error:  # a configuration the operator must fix: exit 2
+        typer.echo(f"error: {error}", err=True)
+        raise SystemExit(2) from None
     except Exception as error:  # a bug: say so briefly; the traceback only for those who ask for it
         if logging.getLevelName(os.environ.get("WARROOM_LOG_LEVEL", "INFO").upper()) == logging.DEBUG:
             traceback.print_exc()

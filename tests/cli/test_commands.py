@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from uuid import uuid4
 
 from temporalio.testing import WorkflowEnvironment
@@ -166,3 +167,22 @@ async def eventually_in_response(warroom: Warroom, incident_id: str) -> None:
         return result.code == 0 and IncidentStatus.model_validate_json(result.stdout).phase is Phase.RESPONSE
 
     await eventually(in_response)
+
+
+async def test_a_worker_with_a_broken_channels_or_policy_file_stops_with_the_file_named(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    address = dev_env.client.service_client.config.target_host
+    channels = tmp_path / "channels.yaml"
+    channels.write_text("channels: [1, 2]\n")
+    broken = await run_warroom(
+        "worker", env={"WARROOM_TEMPORAL_ADDRESS": address, "WARROOM_CHANNELS": str(channels)}
+    )
+    assert_clean_failure(broken, 2, f"error: {channels}")
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("escalation: {levels: []}\n")
+    broken = await run_warroom(
+        "worker", env={"WARROOM_TEMPORAL_ADDRESS": address, "WARROOM_POLICY": str(policy)}
+    )
+    assert_clean_failure(broken, 2, "escalation.levels: List should have at least 1 item")
+    assert str(policy) in broken.stderr
