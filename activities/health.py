@@ -5,7 +5,7 @@ from __future__ import annotations
 from temporalio import activity
 
 from adapters.health.http import check_http_health
-from workflows.messages import HealthCheckRequest, HealthCheckResult
+from workflows.messages.activities import HealthCheckRequest, HealthCheckResult
 
 
 @activity.defn(name="check_health")

@@ -12,7 +12,7 @@ from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
 from adapters.notify.base import Notifier
-from workflows.messages import ChannelAttempt, DeliveryResult, Notification
+from workflows.messages.notifications import ChannelAttempt, DeliveryResult, Notification
 
 
 def _redactor(notifier: Notifier) -> Callable[[str], str]:

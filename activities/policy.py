@@ -8,7 +8,7 @@ from temporalio import activity
 
 from config.policy_file import DEFAULT_POLICY_FILE, load_policy_file
 from config.settings import Settings
-from workflows.messages import LoadPolicyRequest
+from workflows.messages.activities import LoadPolicyRequest
 from workflows.policy import Policy
 
 

@@ -10,13 +10,8 @@ from temporalio import activity
 
 from adapters.publish.files import write_atomically
 from workflows.markdown import plain, table_cell
-from workflows.messages import (
-    EventKind,
-    IncidentStatus,
-    PostmortemRequest,
-    PostmortemResult,
-    TimelineEvent,
-)
+from workflows.messages.activities import PostmortemRequest, PostmortemResult
+from workflows.messages.status import EventKind, IncidentStatus, TimelineEvent
 
 
 def _moment(status: IncidentStatus, kind: EventKind) -> datetime | None:

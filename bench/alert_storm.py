@@ -42,7 +42,7 @@ from workers.binaries import find_binary
 from workers.dev_stack import LOW_LATENCY_CONFIG
 from workers.worker import build_worker
 from workflows.incident import IncidentWorkflow
-from workflows.messages import DeliveryResult, Notification, NotificationKind
+from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 TOKEN = "bench-token"

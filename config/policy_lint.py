@@ -16,7 +16,7 @@ from config.lint_reach import audiences_nobody, fallback_targets, required_roles
 from config.rotation_coverage import REFERENCE_MONDAY, rotation_gaps
 from workflows.durations import format_duration
 from workflows.escalation import ack_deadline
-from workflows.messages import ROLES, Severity
+from workflows.messages.common import ROLES, Severity
 from workflows.policy import Policy
 from workflows.roster import TEAM_FIELDS
 from workflows.targets import INCIDENT_REFERENCES

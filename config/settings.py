@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
-from workflows.messages import TASK_QUEUE
+from workflows.messages.common import TASK_QUEUE
 
 ENVIRONMENT_VARIABLES = {
     "WARROOM_TEMPORAL_ADDRESS": "Temporal frontend host:port (default localhost:7233)",

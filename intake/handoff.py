@@ -24,16 +24,14 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
-from workflows.messages import (
+from workflows.messages.alerts import Alert, AlertStatus, IncidentInput
+from workflows.messages.common import incident_workflow_id
+from workflows.messages.correlation import (
     CORRELATION_WORKFLOW,
-    Alert,
-    AlertStatus,
     CorrelationInput,
-    IncidentInput,
     RouteDecision,
     RouteRequest,
     correlation_workflow_id,
-    incident_workflow_id,
 )
 
 INCIDENT_WORKFLOW = "IncidentWorkflow"

@@ -19,7 +19,7 @@ from intake.config import IntakeConfig
 from intake.errors import IntakeError
 from intake.formats import alertmanager, cloudwatch, datadog, generic, grafana, pagerduty
 from intake.sns import SnsMessage, SnsVerifier, is_genuine_sns_url
-from workflows.messages import Alert
+from workflows.messages.alerts import Alert
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
 

@@ -26,15 +26,9 @@ from config.settings import Settings
 from workers.binaries import find_binary
 from workers.worker import build_worker
 from workflows.incident import IncidentWorkflow
-from workflows.messages import (
-    Alert,
-    EventKind,
-    IncidentInput,
-    IncidentStatus,
-    Severity,
-    TimelineEvent,
-    incident_workflow_id,
-)
+from workflows.messages.alerts import Alert, IncidentInput
+from workflows.messages.common import Severity, incident_workflow_id
+from workflows.messages.status import EventKind, IncidentStatus, TimelineEvent
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 # The Java time-skipping test server now and then refuses a workflow task completion with "invalid history

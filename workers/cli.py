@@ -42,27 +42,22 @@ from workers.client import connect
 from workers.dev_stack import transport_reason
 from workers.notify_cli import notify_app
 from workers.policy_cli import policy_app
-from workflows.messages import (
-    ROLES,
+from workflows.messages.alerts import IncidentInput
+from workflows.messages.commands import (
     Acknowledge,
     AddNote,
     AssignRole,
     Command,
     Escalate,
-    EventKind,
-    IncidentInput,
-    IncidentStatus,
     Mitigate,
-    Phase,
     PostUpdate,
     Reclassify,
     RecordRegulatoryNotification,
     Resolve,
-    Severity,
     Snooze,
-    TimelineEvent,
-    incident_workflow_id,
 )
+from workflows.messages.common import ROLES, Phase, Severity, incident_workflow_id
+from workflows.messages.status import EventKind, IncidentStatus, TimelineEvent
 from workflows.search_attributes import INCIDENT_PHASE, INCIDENT_SERVICE, INCIDENT_SEVERITY
 
 T = TypeVar("T")

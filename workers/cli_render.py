@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 from temporalio.client import WorkflowExecution
 
-from workflows.messages import IncidentStatus
+from workflows.messages.status import IncidentStatus
 from workflows.search_attributes import INCIDENT_PHASE, INCIDENT_SERVICE, INCIDENT_SEVERITY
 
 RECENT_EVENTS = 10

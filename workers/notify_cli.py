@@ -31,7 +31,8 @@ def test_channel(
 
     from activities.channels import build_notifiers
     from config.channels import ChannelConfigError, load_channels
-    from workflows.messages import Notification, NotificationKind, Recipient, Severity
+    from workflows.messages.common import Severity
+    from workflows.messages.notifications import Notification, NotificationKind, Recipient
 
     try:
         config = load_channels()

@@ -18,7 +18,9 @@ from config.policy_file import PolicyError, load_policy_file
 from config.policy_lint import lint
 from workers.cli_errors import CliError
 from workflows.durations import format_duration, parse_duration
-from workflows.messages import Classification, Impact, Severity
+from workflows.messages.alerts import Impact
+from workflows.messages.common import Severity
+from workflows.messages.status import Classification
 from workflows.policy import Policy
 from workflows.severity import classify
 from workflows.what_if import WhatIf, format_step, simulate

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from workflows.messages import Contract
+from workflows.messages.common import Contract
 
 FIRING_LIMIT = 1000
 

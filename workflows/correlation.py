@@ -14,7 +14,12 @@ from datetime import datetime, timedelta
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.messages import CORRELATION_WORKFLOW, CorrelationInput, RouteDecision, RouteRequest
+    from workflows.messages.correlation import (
+        CORRELATION_WORKFLOW,
+        CorrelationInput,
+        RouteDecision,
+        RouteRequest,
+    )
 
 ROUTES_LIMIT = 1000
 # Remember a service's routes this long after its last alert, so a resolve hours later still finds the

@@ -16,7 +16,8 @@ from temporalio.common import RetryPolicy
 from temporalio.exceptions import ActivityError, RetryState
 
 with workflow.unsafe.imports_passed_through():
-    from workflows.messages import ActivityName, ChannelAttempt, DeliveryResult, Notification
+    from workflows.messages.activities import ActivityName
+    from workflows.messages.notifications import ChannelAttempt, DeliveryResult, Notification
     from workflows.routing import RouteGroup, Routing
 
 NOTIFY_TIMEOUT = timedelta(seconds=30)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from workflows.markdown import plain
-from workflows.messages import Phase
+from workflows.messages.common import Phase
 from workflows.state import IncidentState
 
 RECENT_EVENTS = 8

@@ -25,7 +25,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from workflows.durations import format_duration
-from workflows.messages import Impact, Severity
+from workflows.messages.alerts import Impact
+from workflows.messages.common import Severity
 from workflows.policy import NEXT_BUSINESS_DAY, BusinessEscalation, BusinessHours, EscalationPolicy, Policy
 from workflows.roster import WEEKDAYS
 

@@ -28,37 +28,36 @@ with workflow.unsafe.imports_passed_through():
         pending_obligations,
     )
     from workflows.message_facts import incident_facts
-    from workflows.messages import (
-        Acknowledge,
+    from workflows.messages.activities import (
         ActivityName,
-        AddNote,
-        Alert,
-        AlertStatus,
-        AssignRole,
-        Classification,
-        ClassificationReason,
-        Deadline,
-        DeliveryResult,
-        Escalate,
-        EventKind,
         HealthCheckRequest,
         HealthCheckResult,
-        IncidentInput,
-        IncidentResult,
-        IncidentStatus,
         LoadPolicyRequest,
-        Mitigate,
-        Notification,
-        NotificationKind,
-        Phase,
         PostmortemRequest,
         PostmortemResult,
+    )
+    from workflows.messages.alerts import Alert, AlertStatus, IncidentInput
+    from workflows.messages.commands import (
+        Acknowledge,
+        AddNote,
+        AssignRole,
+        Escalate,
+        Mitigate,
         PostUpdate,
         Reclassify,
         RecordRegulatoryNotification,
         Resolve,
-        Severity,
         Snooze,
+    )
+    from workflows.messages.common import Phase, Severity
+    from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
+    from workflows.messages.status import (
+        Classification,
+        ClassificationReason,
+        Deadline,
+        EventKind,
+        IncidentResult,
+        IncidentStatus,
     )
     from workflows.policy import Policy
     from workflows.routing import plan_routes

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from workflows.messages import Impact
+from workflows.messages.alerts import Impact
 from workflows.policy import Policy
 from workflows.state import IncidentState
 

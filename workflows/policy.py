@@ -13,7 +13,7 @@ from typing import Literal
 from pydantic import Field, model_validator
 
 from workflows.durations import Duration
-from workflows.messages import Contract, RoleName, Severity
+from workflows.messages.common import Contract, RoleName, Severity
 from workflows.roster import WEEKDAYS, Roster, Weekday
 from workflows.routing import Routing
 

@@ -17,7 +17,8 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from workflows.messages import Contract, NotificationKind, Recipient, Severity
+from workflows.messages.common import Contract, Severity
+from workflows.messages.notifications import NotificationKind, Recipient
 from workflows.roster import Roster
 
 

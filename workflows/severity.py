@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from workflows.messages import Classification, ClassificationReason, Impact, Severity
+from workflows.messages.alerts import Impact
+from workflows.messages.common import Severity
+from workflows.messages.status import Classification, ClassificationReason
 from workflows.policy import SeverityMatrix
 
 _SCOPE_SEVERITY = {

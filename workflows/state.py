@@ -8,19 +8,11 @@ from typing import Any, Literal
 from pydantic import Field
 
 from workflows.alert_book import AlertBook
-from workflows.messages import (
-    Classification,
-    Contract,
-    Deadline,
-    DeliveryResult,
-    EventKind,
-    Impact,
-    IncidentStatus,
-    Phase,
-    Resolve,
-    Severity,
-    TimelineEvent,
-)
+from workflows.messages.alerts import Impact
+from workflows.messages.commands import Resolve
+from workflows.messages.common import Contract, Phase, Severity
+from workflows.messages.notifications import DeliveryResult
+from workflows.messages.status import Classification, Deadline, EventKind, IncidentStatus, TimelineEvent
 from workflows.policy import Policy
 
 SEEN_IDS_LIMIT = 1000

@@ -17,7 +17,8 @@ from workflows.escalation import (
     has_data_or_compliance_impact,
     pending_obligations,
 )
-from workflows.messages import Impact, Severity
+from workflows.messages.alerts import Impact
+from workflows.messages.common import Severity
 from workflows.policy import Policy
 from workflows.targets import default_roles, resolve_people
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from workflows.messages import HealthCheckResult
+from workflows.messages.activities import HealthCheckResult
 
 TIMEOUT_SECONDS = 10.0
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from workflows.messages import DeliveryResult, Notification
+from workflows.messages.notifications import DeliveryResult, Notification
 
 
 class Notifier(Protocol):

@@ -6,7 +6,7 @@ import re
 import sys
 from typing import TextIO
 
-from workflows.messages import DeliveryResult, Notification
+from workflows.messages.notifications import DeliveryResult, Notification
 
 # Terminal control sequences in a summary (ESC, BEL, CR...) could rewrite what the operator sees: show them.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")

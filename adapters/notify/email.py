@@ -19,7 +19,7 @@ from adapters.notify.base import NoSecrets, Secrets
 from adapters.notify.errors import refused, retryable, take_send_slot
 from adapters.notify.rate_limit import TokenBucket
 from adapters.notify.templates import Templates
-from workflows.messages import DeliveryResult, Notification
+from workflows.messages.notifications import DeliveryResult, Notification
 
 
 class EmailOptions(BaseModel):

@@ -11,7 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from adapters.notify.http import HttpChannel, HttpRequest, json_bytes
-from workflows.messages import DeliveryResult, Notification, NotificationKind
+from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
 
 DEFAULT_BASE_URL = "https://events.pagerduty.com"
 ACTIONS = {

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from adapters.notify.http import HttpChannel, HttpRequest, json_bytes
 from adapters.notify.templates import severity_colour, slack_escape
-from workflows.messages import Notification
+from workflows.messages.notifications import Notification
 
 TEXT_LIMIT = 2900  # a section block holds 3000 characters
 

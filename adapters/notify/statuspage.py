@@ -12,7 +12,7 @@ from urllib.parse import quote
 from pydantic import BaseModel, ConfigDict
 
 from adapters.notify.http import HttpChannel, HttpRequest, json_bytes
-from workflows.messages import Notification, NotificationKind
+from workflows.messages.notifications import Notification, NotificationKind
 
 STATUSES = ("investigating", "identified", "monitoring", "resolved")
 IMPACT = {"SEV-1": "critical", "SEV-2": "major", "SEV-3": "minor", "SEV-4": "none"}

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict
 
 from adapters.notify.http import HttpChannel, HttpRequest, json_bytes
 from adapters.notify.templates import teams_escape
-from workflows.messages import Notification
+from workflows.messages.notifications import Notification
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 

@@ -23,7 +23,7 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
-from workflows.messages import Notification
+from workflows.messages.notifications import Notification
 
 Dialect = Literal["plain", "slack", "teams"]
 

@@ -13,7 +13,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from adapters.notify.http import HttpChannel, HttpRequest, json_bytes
-from workflows.messages import Notification
+from workflows.messages.notifications import Notification
 
 SIGNATURE_HEADER = "X-Warroom-Signature"
 TIMESTAMP_HEADER = "X-Warroom-Timestamp"

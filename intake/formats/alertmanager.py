@@ -14,7 +14,7 @@ from typing import Literal
 from pydantic import Field
 
 from intake.formats.fields import SenderModel, clip, impact_from, real_time, stable_hash, string_map
-from workflows.messages import Alert, AlertStatus
+from workflows.messages.alerts import Alert, AlertStatus
 
 URL_ANNOTATIONS = ("runbook_url", "dashboard", "dashboard_url", "playbook")
 

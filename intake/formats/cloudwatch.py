@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from intake.formats.fields import SenderModel, clip, stable_hash
-from workflows.messages import Alert, AlertStatus, Impact
+from workflows.messages.alerts import Alert, AlertStatus, Impact
 
 _SERVICE_IN_TEXT = re.compile(r"\bservice[=:]\s*([A-Za-z0-9_.-]+)")
 

@@ -13,7 +13,7 @@ import re
 from pydantic import Field
 
 from intake.formats.fields import SenderModel, clip, impact_from, stable_hash
-from workflows.messages import Alert, AlertStatus
+from workflows.messages.alerts import Alert, AlertStatus
 
 _MONITOR = re.compile(r"/monitors/(\d+)")
 _SCOPE = re.compile(r"\bon \{([^}]*)\}")

@@ -9,7 +9,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from workflows.messages import Impact
+from workflows.messages.alerts import Impact
 
 # Senders add fields between versions: their wire models ignore unknown fields (warroom's own contract,
 # the generic format, forbids them).

@@ -11,7 +11,8 @@ from datetime import datetime
 from pydantic import Field
 
 from intake.formats.fields import stable_hash
-from workflows.messages import Alert, AlertStatus, Contract, Impact
+from workflows.messages.alerts import Alert, AlertStatus, Impact
+from workflows.messages.common import Contract
 
 
 class GenericAlert(Contract):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from intake.formats.alertmanager import AlertmanagerWebhook
 from intake.formats.alertmanager import to_alerts as alertmanager_alerts
-from workflows.messages import Alert
+from workflows.messages.alerts import Alert
 
 
 class GrafanaWebhook(AlertmanagerWebhook):

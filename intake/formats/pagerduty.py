@@ -14,7 +14,7 @@ from typing import Any, Literal
 from pydantic import Field, model_validator
 
 from intake.formats.fields import SenderModel, clip, impact_from, stable_hash, string_map
-from workflows.messages import Alert, AlertStatus
+from workflows.messages.alerts import Alert, AlertStatus
 
 _STATUS = {
     "trigger": AlertStatus.FIRING,

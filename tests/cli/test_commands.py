@@ -8,7 +8,8 @@ from uuid import uuid4
 from temporalio.testing import WorkflowEnvironment
 
 from tests.cli.conftest import Result, Warroom, eventually, run_warroom
-from workflows.messages import EventKind, IncidentStatus, Phase
+from workflows.messages.common import Phase
+from workflows.messages.status import EventKind, IncidentStatus
 
 
 async def declare(warroom: Warroom, *extra: str) -> str:

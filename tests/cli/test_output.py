@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from workers.cli import CliError, report_outcome, visibility_query
-from workflows.messages import EventKind, TimelineEvent
+from workflows.messages.status import EventKind, TimelineEvent
 
 
 def event(kind: EventKind, summary: str, command_id: str = "c1") -> TimelineEvent:

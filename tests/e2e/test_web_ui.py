@@ -20,7 +20,7 @@ from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
 from tests.conftest import declared_incident, running_worker, start_incident, status_when
 from workflows.incident import IncidentWorkflow
-from workflows.messages import Phase, Severity
+from workflows.messages.common import Phase, Severity
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_FLAGS = [

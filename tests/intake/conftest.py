@@ -36,7 +36,9 @@ from intake.server import serving
 from intake.sns import SnsMessage, SnsVerifier, string_to_sign
 from tests.conftest import running_worker
 from workflows.incident import IncidentWorkflow
-from workflows.messages import Alert, IncidentStatus, incident_workflow_id
+from workflows.messages.alerts import Alert
+from workflows.messages.common import incident_workflow_id
+from workflows.messages.status import IncidentStatus
 
 PAYLOADS = Path(__file__).resolve().parents[1] / "payloads"  # copies of ../shared/payloads
 TOKEN = "intake-test-token-5f1d0c2e"

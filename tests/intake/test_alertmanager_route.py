@@ -8,7 +8,8 @@ from typing import Any
 from intake.formats.alertmanager import group_dedup_key
 from tests.conftest import events
 from tests.intake.conftest import Intake, payload_json, signalled_alerts, unique_group
-from workflows.messages import EventKind, Phase
+from workflows.messages.common import Phase
+from workflows.messages.status import EventKind
 
 SENDER = {"User-Agent": "Alertmanager/0.28.1"}
 

@@ -36,7 +36,9 @@ from tests.intake.conftest import (
     signalled_alerts,
     unique_group,
 )
-from workflows.messages import EventKind, Phase, correlation_workflow_id
+from workflows.messages.common import Phase
+from workflows.messages.correlation import correlation_workflow_id
+from workflows.messages.status import EventKind
 
 WINDOW = timedelta(minutes=5)
 

@@ -17,7 +17,8 @@ from intake.sns import SnsMessage, is_genuine_sns_url, string_to_sign
 from tests.intake.conftest import payload_json
 from workflows.alert_book import AlertBook
 from workflows.correlation import decide
-from workflows.messages import AlertStatus, CorrelationInput, RouteRequest
+from workflows.messages.alerts import AlertStatus
+from workflows.messages.correlation import CorrelationInput, RouteRequest
 
 
 def test_alertmanager_event_ids_ignore_key_order_and_change_with_content() -> None:

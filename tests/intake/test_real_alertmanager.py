@@ -19,7 +19,8 @@ import yaml
 from tests.conftest import events, free_port
 from tests.intake.conftest import TOKEN, Intake
 from workflows.incident import IncidentWorkflow
-from workflows.messages import EventKind, Phase
+from workflows.messages.common import Phase
+from workflows.messages.status import EventKind
 
 ALERTMANAGER = "prometheus-alertmanager"  # Debian's package name for the binary
 

@@ -14,7 +14,8 @@ from intake.formats.alertmanager import group_dedup_key
 from intake.formats.datadog import DatadogWebhook, dedup_key_of
 from tests.conftest import events
 from tests.intake.conftest import GRAFANA_SECRET, Intake, SnsSigner, payload, payload_json, unique_group
-from workflows.messages import EventKind, Phase
+from workflows.messages.common import Phase
+from workflows.messages.status import EventKind
 
 
 def grafana_headers(body: bytes, secret: str = GRAFANA_SECRET, sent: float | None = None) -> dict[str, str]:

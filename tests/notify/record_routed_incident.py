@@ -25,7 +25,8 @@ from tests.notify.conftest import notifiers_for
 from workers.binaries import find_binary
 from workers.worker import build_worker
 from workflows.incident import IncidentWorkflow
-from workflows.messages import IncidentInput, Severity, incident_workflow_id
+from workflows.messages.alerts import IncidentInput
+from workflows.messages.common import Severity, incident_workflow_id
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 HISTORY = Path(__file__).parents[1] / "replay" / "histories" / "incident_routed_notifications.json"

@@ -15,7 +15,8 @@ from temporalio.exceptions import ApplicationError
 
 from adapters.notify.console import ConsoleNotifier
 from tests.notify.conftest import Mailbox, Receiver, notifiers_for
-from workflows.messages import Notification, NotificationKind, Recipient, Severity
+from workflows.messages.common import Severity
+from workflows.messages.notifications import Notification, NotificationKind, Recipient
 
 HOSTILE = (
     '<!channel> <https://evil.example|click> *bold* [x](https://evil.example) <script>alert(1)</script> & "'

@@ -10,7 +10,8 @@ from adapters.notify.rate_limit import RateLimited, TokenBucket
 from adapters.notify.templates import Templates
 from config.channels import ChannelConfigError, load_channels
 from config.secrets import MissingSecretError, SecretSource
-from workflows.messages import Notification, NotificationKind, Severity
+from workflows.messages.common import Severity
+from workflows.messages.notifications import Notification, NotificationKind
 
 
 def test_channels_file_keeps_secret_references_unresolved_and_console_always_exists(tmp_path: Path) -> None:

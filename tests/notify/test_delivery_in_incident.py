@@ -16,7 +16,8 @@ from tests.conftest import declared_incident, events, running_worker, start_inci
 from tests.notify.conftest import Receiver, notifiers_for
 from tests.notify.incident_helpers import routed_settings
 from workflows.incident import IncidentWorkflow
-from workflows.messages import EventKind, IncidentStatus, Resolve
+from workflows.messages.commands import Resolve
+from workflows.messages.status import EventKind, IncidentStatus
 
 
 def delivered(status: IncidentStatus) -> bool:

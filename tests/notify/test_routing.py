@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from config.policy_file import DEFAULT_POLICY_FILE, load_policy_file
-from workflows.messages import NotificationKind, Severity
+from workflows.messages.common import Severity
+from workflows.messages.notifications import NotificationKind
 from workflows.roster import Person, Roster, Team
 from workflows.routing import Routing, RoutingRule, channel_chain, plan_routes
 

@@ -14,7 +14,7 @@ from config.settings import Settings
 from tests.conftest import declared_incident, running_worker, start_incident, status_when
 from tests.notify.conftest import Mailbox, Receiver
 from tests.notify.incident_helpers import routed_settings
-from workflows.messages import Resolve
+from workflows.messages.commands import Resolve
 
 SLACK_TOKEN = "T0SECRET/B0SECRET/slacktoken0123456789"
 SECRETS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 from config.policy_lint import Finding, lint
 from config.rotation_coverage import rotation_gaps
 from tests.policy.conftest import BASE, small_policy, with_roster
-from workflows.messages import Severity
+from workflows.messages.common import Severity
 from workflows.policy import Policy
 from workflows.roster import Rotation
 

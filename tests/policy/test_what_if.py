@@ -11,7 +11,8 @@ from pathlib import Path
 
 from config.policy_file import load_policy_file
 from tests.policy.conftest import small_policy
-from workflows.messages import Impact, Severity
+from workflows.messages.alerts import Impact
+from workflows.messages.common import Severity
 from workflows.what_if import MAX_STEPS, WhatIf, WhatIfStep, format_step, simulate
 
 POLICY = load_policy_file(Path(__file__).parents[1] / "policy.yaml")

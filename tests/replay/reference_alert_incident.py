@@ -26,9 +26,8 @@ from workers.binaries import find_binary
 from workers.worker import build_worker
 from workflows.correlation import AlertCorrelationWorkflow
 from workflows.incident import IncidentWorkflow
-from workflows.messages import (
-    Alert,
-    AlertStatus,
+from workflows.messages.alerts import Alert, AlertStatus
+from workflows.messages.correlation import (
     CorrelationInput,
     RouteDecision,
     RouteRequest,

@@ -22,7 +22,7 @@ from tests.conftest import signal_with_start
 from workers.binaries import find_binary
 from workers.worker import build_worker
 from workflows.incident import IncidentWorkflow
-from workflows.messages import Alert, Impact
+from workflows.messages.alerts import Alert, Impact
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 HISTORIES = Path(__file__).parent / "histories"

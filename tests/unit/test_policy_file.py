@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from config.policy_file import DEFAULT_POLICY_FILE, PolicyError, load_policy_file
-from workflows.messages import Severity
+from workflows.messages.common import Severity
 from workflows.policy import Policy
 
 

@@ -6,7 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 from activities.postmortem import postmortem_filename, render_postmortem_markdown
 from workflows.details import render_details
-from workflows.messages import Deadline, EventKind, Impact, Phase, Severity
+from workflows.messages.alerts import Impact
+from workflows.messages.common import Phase, Severity
+from workflows.messages.status import Deadline, EventKind
 from workflows.policy import SeverityMatrix
 from workflows.severity import classify
 from workflows.state import IncidentState

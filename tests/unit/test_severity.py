@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from workflows.messages import Impact, Severity
+from workflows.messages.alerts import Impact
+from workflows.messages.common import Severity
 from workflows.policy import SeverityMatrix
 from workflows.severity import classify
 

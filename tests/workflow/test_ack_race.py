@@ -23,7 +23,7 @@ from tests.conftest import (
     write_policy,
 )
 from workflows.incident import IncidentWorkflow
-from workflows.messages import Phase, Severity
+from workflows.messages.common import Phase, Severity
 
 
 async def test_an_ack_delivered_with_the_fired_ack_deadline_wins(

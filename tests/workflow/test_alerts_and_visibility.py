@@ -15,7 +15,9 @@ from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
 from tests.conftest import events, running_worker, signal_with_start
 from workflows.incident import IncidentWorkflow
-from workflows.messages import Alert, EventKind, Impact, Phase, Severity
+from workflows.messages.alerts import Alert, Impact
+from workflows.messages.common import Phase, Severity
+from workflows.messages.status import EventKind
 
 
 def firing(dedup_key: str, event_id: str, **impact: Any) -> Alert:

@@ -13,7 +13,9 @@ from config.settings import Settings
 from tests.conftest import declared_incident, events, running_worker, start_incident, status_when
 from tests.workflow.test_escalation import exactly, performed, response_started
 from workflows.incident import IncidentWorkflow
-from workflows.messages import EventKind, Impact, IncidentInput, Phase, Severity
+from workflows.messages.alerts import Impact, IncidentInput
+from workflows.messages.common import Phase, Severity
+from workflows.messages.status import EventKind
 
 CONSOLE = {"console": ConsoleNotifier(StringIO())}
 

@@ -15,7 +15,8 @@ from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
 from tests.conftest import declared_incident, events, running_worker, start_incident
 from workflows.incident import IncidentWorkflow
-from workflows.messages import EventKind, IncidentStatus, Severity
+from workflows.messages.common import Severity
+from workflows.messages.status import EventKind, IncidentStatus
 
 LEVEL_1, LEVEL_2, LEVEL_3 = ["olivia", "tom", "sam"], ["erin", "dora"], ["vic", "cleo", "bree"]
 

@@ -13,7 +13,9 @@ from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
 from tests.conftest import declared_incident, events, running_worker, start_incident, status_when
 from workflows.incident import IncidentWorkflow
-from workflows.messages import EventKind, IncidentInput, Phase, Severity
+from workflows.messages.alerts import IncidentInput
+from workflows.messages.common import Phase, Severity
+from workflows.messages.status import EventKind
 
 
 async def test_declare_page_ack_mitigate_resolve_writes_postmortem(

@@ -19,7 +19,8 @@ from tests.conftest import (
     write_policy,
 )
 from workflows.incident import IncidentWorkflow
-from workflows.messages import EventKind, Phase, Severity
+from workflows.messages.common import Phase, Severity
+from workflows.messages.status import EventKind
 
 
 def policy_with(ack_minutes: int, health_url: str | None = None) -> dict[str, object]:

@@ -1,0 +1,38 @@
+"""The intake's correlation router: which incident a dedup key belongs to."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from workflows.messages.common import Contract
+
+CORRELATION_WORKFLOW = "AlertCorrelation"
+
+CORRELATION_ID_PREFIX = "correlate-"
+
+
+def correlation_workflow_id(service: str) -> str:
+    return f"{CORRELATION_ID_PREFIX}{service}"
+
+
+class CorrelationInput(Contract):
+    """One router per service; `routes` carries its memory across continue-as-new."""
+
+    service: str = Field(min_length=1, max_length=200)
+    window_seconds: float = Field(gt=0, description="alerts this soon after an incident opened join it")
+    routes: dict[str, str] = Field(default_factory=dict, description="dedup key -> incident key")
+    anchor_key: str | None = None
+    anchor_opened_at: datetime | None = None
+
+
+class RouteRequest(Contract):
+    dedup_key: str = Field(min_length=1, max_length=512)
+    source: str = Field(min_length=1, max_length=64)
+    firing: bool = True
+
+
+class RouteDecision(Contract):
+    incident_key: str
+    correlation: str | None = Field(default=None, description="set the first time a key joins another")

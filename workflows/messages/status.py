@@ -1,0 +1,110 @@
+"""What readers see: classification, the timeline, deadlines, the status query and the run's result."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import Field
+
+from workflows.messages.common import Contract, Phase, Severity
+from workflows.messages.notifications import DeliveryResult
+
+
+class ClassificationReason(Contract):
+    dimension: str
+    severity: Severity
+    explanation: str
+
+
+class Classification(Contract):
+    severity: Severity
+    reasons: list[ClassificationReason]
+    decided_by: str = Field(description="'matrix' or the human who reclassified")
+
+
+class EventKind(StrEnum):
+    DECLARED = "declared"
+    ALERT = "alert"
+    ALERT_REPEAT = "alert_repeat"
+    CORRELATED = "correlated"
+    PHASE = "phase"
+    DELIVERY = "delivery"
+    POLICY = "policy"
+    CLASSIFIED = "classified"
+    PAGED = "paged"
+    ESCALATED = "escalated"
+    ACKNOWLEDGED = "acknowledged"
+    NOTE = "note"
+    RECLASSIFIED = "reclassified"
+    MITIGATED = "mitigated"
+    RESOLVE_REQUESTED = "resolve_requested"
+    HEALTH_CHECK = "health_check"
+    RESOLVED = "resolved"
+    POSTMORTEM = "postmortem"
+    ROLE_ASSIGNED = "role_assigned"
+    NOTIFIED = "notified"
+    STATUS_UPDATE = "status_update"
+    NUDGED = "nudged"
+    SNOOZED = "snoozed"
+    REGULATORY = "regulatory"
+    WARNING = "warning"
+    REJECTED = "rejected"
+    IGNORED = "ignored"
+
+
+class TimelineEvent(Contract):
+    at: datetime
+    kind: EventKind
+    actor: str
+    summary: str
+    command_id: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+
+
+class Deadline(Contract):
+    """What happens next if nobody acts, and when."""
+
+    kind: str = Field(description="page, notice, business, regulatory, status_update, detection, ...")
+    due_at: datetime
+    description: str
+    targets: list[str] = Field(default_factory=list)
+
+
+class IncidentStatus(Contract):
+    """The `status` query: everything a human needs to know at a glance."""
+
+    incident_id: str
+    phase: Phase
+    service: str | None
+    summary: str | None
+    severity: Severity | None
+    classification: Classification | None
+    escalation_level: int
+    roles: dict[str, str] = Field(default_factory=dict)
+    paged: list[str]
+    acknowledged_by: str | None
+    acknowledged_at: datetime | None
+    mitigated_at: datetime | None
+    resolved_by: str | None
+    next_deadline: Deadline | None
+    upcoming: list[Deadline] = Field(default_factory=list, description="what happens next, soonest first")
+    snoozed_until: datetime | None = None
+    regulatory_deadline: datetime | None = None
+    regulatory_notified_by: str | None = None
+    alert_count: int
+    timeline: list[TimelineEvent]
+    deliveries: list[DeliveryResult] = Field(
+        default_factory=list, description="every notification: sent, failed with reason, fell back"
+    )
+
+
+class IncidentResult(Contract):
+    incident_id: str
+    severity: Severity | None
+    acknowledged_by: str | None
+    resolved_by: str | None
+    postmortem_path: str | None
+    time_to_acknowledge_seconds: float | None
+    time_to_resolve_seconds: float | None
