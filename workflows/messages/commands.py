@@ -64,3 +64,16 @@ class RecordRegulatoryNotification(Command):
         default=None, max_length=500, description="e.g. the regulator's case number"
     )
     note: str | None = Field(default=None, max_length=2000)
+
+
+CommandOutcome = Literal["applied", "ignored", "rejected"]
+
+
+class CommandVerdict(Contract):
+    """What an incident did with one human command: the answer of the command's update, and the same
+    words the timeline records. `ignored` is a no-op that is not an error (a repeat, already acknowledged)."""
+
+    command: str = Field(description="acknowledge, resolve, ...")
+    outcome: CommandOutcome
+    reason: str = Field(description="what happened, in words a person reads")
+    command_id: str | None = None
