@@ -10,6 +10,8 @@ from activities.health import check_health
 from activities.notify import NotifyActivities
 from activities.policy import PolicyActivities
 from activities.postmortem import PostmortemActivities
+from activities.timeline import TimelineActivities
+from adapters.archive.timeline_files import TimelineArchive
 from adapters.notify.base import Notifier
 from config.channels import load_channels
 from config.settings import Settings
@@ -23,9 +25,11 @@ def default_notifiers() -> dict[str, Notifier]:
 def build_activities(
     settings: Settings, notifiers: Mapping[str, Notifier] | None = None
 ) -> list[Callable[..., Any]]:
+    archive = TimelineArchive(settings.data_dir / "timeline")
     return [
         PolicyActivities(settings).load_policy,
         NotifyActivities(notifiers if notifiers is not None else default_notifiers()).notify,
         check_health,
-        PostmortemActivities(settings.postmortems).render_postmortem,
+        PostmortemActivities(settings.postmortems, archive).render_postmortem,
+        TimelineActivities(archive).archive_timeline,
     ]

@@ -1,15 +1,21 @@
-"""render_postmortem: a blameless post-mortem draft built from the incident's own timeline."""
+"""render_postmortem: a blameless post-mortem draft built from the incident's own timeline.
+
+The timeline is read from the archive (adapters/archive) and completed with the events the request still
+carries, so an incident open for weeks gets its whole timeline without passing it in one payload."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime
 from pathlib import Path
 
 from temporalio import activity
+from temporalio.exceptions import ApplicationError
 
+from adapters.archive.timeline_files import TimelineArchive
 from adapters.publish.files import write_atomically
-from workflows.markdown import plain, table_cell
+from workflows.markdown import markdown_text, table_cell
 from workflows.messages.activities import PostmortemRequest, PostmortemResult
 from workflows.messages.status import EventKind, IncidentStatus, TimelineEvent
 
@@ -42,7 +48,7 @@ def render_postmortem_markdown(status: IncidentStatus) -> str:
     severity = status.severity.value if status.severity else "unclassified"
     reasons = status.classification.reasons if status.classification else []
     lines = [
-        f"# Post-mortem: {plain(status.summary or status.incident_id)}",
+        f"# Post-mortem: {markdown_text(status.summary or status.incident_id)}",
         "",
         "_Blameless: this document describes what the system and the process did, not who is at fault._",
         "",
@@ -60,7 +66,7 @@ def render_postmortem_markdown(status: IncidentStatus) -> str:
         "",
         "## Why this severity",
         *[
-            f"- {reason.dimension}: {plain(reason.explanation)} ({reason.severity.value})"
+            f"- {reason.dimension}: {markdown_text(reason.explanation)} ({reason.severity.value})"
             for reason in reasons
         ],
         "",
@@ -82,16 +88,35 @@ def render_postmortem_markdown(status: IncidentStatus) -> str:
     return "\n".join(lines)
 
 
-def postmortem_filename(incident_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9._-]+", "_", incident_id)[:200] + ".md"
+def postmortem_filename(occurrence: str) -> str:
+    """One file per occurrence: a recurrence under the same incident id never overwrites an earlier draft."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "_", occurrence)[:200] + ".md"
+
+
+def whole_timeline(archived: list[TimelineEvent], carried: list[TimelineEvent]) -> list[TimelineEvent]:
+    """The archive's events, then the carried ones it does not hold yet (by seq)."""
+    stored = {event.seq for event in archived}
+    return archived + [event for event in carried if event.seq is None or event.seq not in stored]
 
 
 class PostmortemActivities:
-    def __init__(self, directory: Path) -> None:
+    def __init__(self, directory: Path, archive: TimelineArchive) -> None:
         self._directory = directory
+        self._archive = archive
 
     @activity.defn(name="render_postmortem")
     async def render_postmortem(self, request: PostmortemRequest) -> PostmortemResult:
-        markdown = render_postmortem_markdown(request.status)
-        path = write_atomically(self._directory / postmortem_filename(request.incident_id), markdown)
+        archived = await asyncio.to_thread(self._archive.read, request.occurrence)
+        status = request.status.model_copy(
+            update={"timeline": whole_timeline(archived, request.status.timeline)}
+        )
+        markdown = render_postmortem_markdown(status)
+        target = self._directory / postmortem_filename(request.occurrence)
+        try:
+            path = await asyncio.to_thread(write_atomically, target, markdown)
+        except OSError as error:
+            # A directory we cannot write is not fixed by retrying; the incident records it and closes.
+            raise ApplicationError(
+                f"cannot write the post-mortem to {target}: {error.strerror or error}", non_retryable=True
+            ) from error
         return PostmortemResult(path=str(path))

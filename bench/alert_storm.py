@@ -41,7 +41,7 @@ from intake.service import serve_intake
 from workers.binaries import find_binary
 from workers.dev_stack import LOW_LATENCY_CONFIG
 from workers.worker import build_worker
-from workflows.incident import IncidentWorkflow
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 

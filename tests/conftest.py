@@ -25,7 +25,7 @@ from adapters.notify.base import Notifier
 from config.settings import Settings
 from workers.binaries import find_binary
 from workers.worker import build_worker
-from workflows.incident import IncidentWorkflow
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import Alert, IncidentInput
 from workflows.messages.common import Severity, incident_workflow_id
 from workflows.messages.status import EventKind, IncidentStatus, TimelineEvent
@@ -42,7 +42,8 @@ TIME_SKIPPING_TIMEOUT = 30
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "time_skipping_env" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.timeout(TIME_SKIPPING_TIMEOUT))
+            if item.get_closest_marker("timeout") is None:  # a long-life test sets its own
+                item.add_marker(pytest.mark.timeout(TIME_SKIPPING_TIMEOUT))
             item.add_marker(pytest.mark.flaky(reruns=2, only_rerun=["Timeout"]))
 
 

@@ -44,6 +44,7 @@ class Obligation(BaseModel):
     targets: list[str]
     level: int | None = None
     ack_chain: bool = False
+    update_index: int | None = Field(default=None, description="the posted update this duty sends")
 
 
 class EscalationFacts(BaseModel):
@@ -63,7 +64,9 @@ class EscalationFacts(BaseModel):
     regulatory_since: datetime | None = None
     regulatory_done: bool = False
     manual_requests: dict[int, datetime] = Field(default_factory=dict, description="level -> when requested")
-    posted_updates: list[tuple[datetime, Literal["internal", "customer"]]] = Field(default_factory=list)
+    posted_updates: dict[int, tuple[datetime, Literal["internal", "customer"]]] = Field(
+        default_factory=dict, description="updates posted and not yet sent: index -> (when, audience)"
+    )
     done: set[str] = Field(default_factory=set)
 
 
@@ -200,8 +203,9 @@ def _posted_updates(facts: EscalationFacts) -> list[Obligation]:
             due_at=posted_at,
             targets=audiences[audience],
             description=f"send the {audience} status update",
+            update_index=index,
         )
-        for index, (posted_at, audience) in enumerate(facts.posted_updates)
+        for index, (posted_at, audience) in sorted(facts.posted_updates.items())
     ]
 
 

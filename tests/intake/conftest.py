@@ -35,7 +35,7 @@ from intake.handoff import Handoff
 from intake.server import serving
 from intake.sns import SnsMessage, SnsVerifier, string_to_sign
 from tests.conftest import running_worker
-from workflows.incident import IncidentWorkflow
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import Alert
 from workflows.messages.common import incident_workflow_id
 from workflows.messages.status import IncidentStatus

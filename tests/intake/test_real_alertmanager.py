@@ -18,7 +18,7 @@ import yaml
 
 from tests.conftest import events, free_port
 from tests.intake.conftest import TOKEN, Intake
-from workflows.incident import IncidentWorkflow
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.common import Phase
 from workflows.messages.status import EventKind
 

@@ -24,7 +24,7 @@ from tests.conftest import status_when, write_policy
 from tests.notify.conftest import notifiers_for
 from workers.binaries import find_binary
 from workers.worker import build_worker
-from workflows.incident import IncidentWorkflow
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import IncidentInput
 from workflows.messages.common import Severity, incident_workflow_id
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES

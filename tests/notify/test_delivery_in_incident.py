@@ -15,7 +15,7 @@ from config.settings import Settings
 from tests.conftest import declared_incident, events, running_worker, start_incident, status_when
 from tests.notify.conftest import Receiver, notifiers_for
 from tests.notify.incident_helpers import routed_settings
-from workflows.incident import IncidentWorkflow
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.commands import Resolve
 from workflows.messages.status import EventKind, IncidentStatus
 

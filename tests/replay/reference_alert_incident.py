@@ -25,7 +25,7 @@ from tests.replay.reference_incident import HISTORIES
 from workers.binaries import find_binary
 from workers.worker import build_worker
 from workflows.correlation import AlertCorrelationWorkflow
-from workflows.incident import IncidentWorkflow
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import Alert, AlertStatus
 from workflows.messages.correlation import (
     CorrelationInput,

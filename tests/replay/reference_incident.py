@@ -21,7 +21,7 @@ from config.settings import Settings
 from tests.conftest import signal_with_start
 from workers.binaries import find_binary
 from workers.worker import build_worker
-from workflows.incident import IncidentWorkflow
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import Alert, Impact
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 

@@ -5,49 +5,66 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from activities.postmortem import postmortem_filename, render_postmortem_markdown
-from workflows.details import render_details
+from workflows.incident.details import render_details
+from workflows.incident.domain import Incident
+from workflows.incident.state import Cause, IncidentState, Lifecycle
+from workflows.incident.views import status_view
 from workflows.messages.alerts import Impact
 from workflows.messages.common import Phase, Severity
 from workflows.messages.status import Deadline, EventKind
 from workflows.policy import SeverityMatrix
 from workflows.severity import classify
-from workflows.state import IncidentState
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
 
 
 def incident() -> IncidentState:
-    state = IncidentState(incident_id="incident-abc", service="checkout", summary="pay | fail\n<b>x</b>")
-    state.classification = classify(Impact(user_scope="all"), SeverityMatrix())
-    state.record(T0, EventKind.ALERT, "alertmanager", "firing: 5xx | high")
-    state.acknowledged_by, state.acknowledged_at = "bob", T0 + timedelta(minutes=4, seconds=5)
-    state.record(T0 + timedelta(minutes=4, seconds=5), EventKind.ACKNOWLEDGED, "bob", "acknowledged")
-    state.record(T0 + timedelta(hours=1), EventKind.RESOLVED, "bob", "resolved")
+    state = IncidentState(
+        incident_id="incident-abc",
+        occurrence="incident-abc@20261126T120000.000Z",
+        cause=Cause(service="checkout", summary="pay | fail\n<b>x</b>"),
+        lifecycle=Lifecycle(opened_at=T0),
+    )
+    state.lifecycle.classification = classify(Impact(user_scope="all"), SeverityMatrix())
+    incident = Incident(state)
+    incident.record(T0, EventKind.ALERT, "alertmanager", "firing: 5xx | high -> paging")
+    state.response.acknowledged_by, state.response.acknowledged_at = (
+        "bob",
+        T0 + timedelta(minutes=4, seconds=5),
+    )
+    incident.record(T0 + timedelta(minutes=4, seconds=5), EventKind.ACKNOWLEDGED, "bob", "acknowledged")
+    incident.record(T0 + timedelta(hours=1), EventKind.RESOLVED, "bob", "resolved")
     return state
 
 
 def test_postmortem_has_metrics_reasons_and_a_timeline_whose_cells_cannot_break_the_table() -> None:
-    markdown = render_postmortem_markdown(incident().to_status())
+    markdown = render_postmortem_markdown(status_view(incident(), []))
     assert "| Time to acknowledge | 0h 04m 05s |" in markdown
     assert "| Time to resolve | 1h 00m 00s |" in markdown
     assert "- user_scope: all of users affected (SEV-1)" in markdown
-    assert "firing: 5xx \\| high" in markdown
+    assert "firing: 5xx \\| high -> paging" in markdown
     timeline_rows = [line for line in markdown.splitlines() if line.startswith("| 2026-11-26")]
     assert len(timeline_rows) == 3 and all(row.count(" | ") == 3 for row in timeline_rows)
 
 
 def test_postmortem_file_names_are_safe() -> None:
     assert postmortem_filename("incident-../../etc/passwd") == "incident-.._.._etc_passwd.md"
+    # One file per occurrence: a recurrence under the same id never overwrites the earlier draft.
+    assert postmortem_filename("incident-x@20261126T120000.000Z") != postmortem_filename(
+        "incident-x@20261127T080000.000Z"
+    )
 
 
 def test_details_show_the_next_deadline_and_the_json_to_paste() -> None:
     state = incident()
-    state.phase = Phase.RESPONSE
-    state.acknowledged_at = None
-    state.next_deadline = Deadline(
-        kind="ack", due_at=T0 + timedelta(minutes=15), description="page level 2", targets=["manager"]
-    )
-    details = render_details(state)
+    state.lifecycle.phase = Phase.RESPONSE
+    state.response.acknowledged_at = None
+    upcoming = [
+        Deadline(
+            kind="ack", due_at=T0 + timedelta(minutes=15), description="page level 2", targets=["manager"]
+        )
+    ]
+    details = render_details(state, upcoming)
     assert details.startswith(f"## {Severity.SEV1.value} · checkout · response")
     assert "**Next:** page level 2 (manager) at 2026-11-26 12:15:00 UTC" in details
     assert '`acknowledge`: `{"by": "your-name"}`' in details
@@ -55,6 +72,8 @@ def test_details_show_the_next_deadline_and_the_json_to_paste() -> None:
 
 def test_html_in_user_text_is_escaped_everywhere_it_is_rendered() -> None:
     state = incident()
-    assert "<b>" not in render_details(state) and "&lt;b&gt;x&lt;/b&gt;" in render_details(state)
-    markdown = render_postmortem_markdown(state.to_status())
-    assert "<b>" not in markdown and "&lt;b&gt;" in markdown
+    assert "<b>" not in render_details(state, []) and "&lt;b&gt;x&lt;/b&gt;" in render_details(state, [])
+    markdown = render_postmortem_markdown(status_view(state, []))
+    # The post-mortem is Markdown that people also read raw: markup is backslash-escaped, `->` stays `->`.
+    assert "<b>" not in markdown.replace("\\<b>", "") and "\\<b>x\\</b>" in markdown
+    assert "5xx \\| high -> paging" in markdown and "&gt;" not in markdown

@@ -22,7 +22,7 @@ from tests.conftest import (
     status_when,
     write_policy,
 )
-from workflows.incident import IncidentWorkflow
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.common import Phase, Severity
 
 

@@ -14,7 +14,7 @@ from temporalio.testing import WorkflowEnvironment
 from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
 from tests.conftest import events, running_worker, signal_with_start
-from workflows.incident import IncidentWorkflow
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import Alert, Impact
 from workflows.messages.common import Phase, Severity
 from workflows.messages.status import EventKind

@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
 from tests.conftest import declared_incident, events, running_worker, start_incident, status_when
-from workflows.incident import IncidentWorkflow
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import IncidentInput
 from workflows.messages.common import Phase, Severity
 from workflows.messages.status import EventKind

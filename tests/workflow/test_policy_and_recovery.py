@@ -18,7 +18,7 @@ from tests.conftest import (
     start_incident,
     write_policy,
 )
-from workflows.incident import IncidentWorkflow
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.common import Phase, Severity
 from workflows.messages.status import EventKind
 

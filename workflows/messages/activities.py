@@ -7,7 +7,7 @@ from enum import StrEnum
 from pydantic import Field
 
 from workflows.messages.common import Contract
-from workflows.messages.status import IncidentStatus
+from workflows.messages.status import IncidentStatus, TimelineEvent
 
 
 class LoadPolicyRequest(Contract):
@@ -27,8 +27,24 @@ class HealthCheckResult(Contract):
 
 
 class PostmortemRequest(Contract):
+    """The incident's facts; the timeline is read by the activity from the archive, never passed whole
+    (an incident open for weeks would exceed a payload's 2 MB)."""
+
     incident_id: str
+    occurrence: str
     status: IncidentStatus
+
+
+class ArchiveTimelineRequest(Contract):
+    """Older timeline events leave workflow state for the archive; `seq` makes a retried batch harmless."""
+
+    incident_id: str
+    occurrence: str
+    events: list[TimelineEvent]
+
+
+class ArchiveTimelineResult(Contract):
+    stored_through: int = Field(description="highest seq the archive now holds for this occurrence")
 
 
 class PostmortemResult(Contract):
@@ -42,3 +58,4 @@ class ActivityName(StrEnum):
     NOTIFY = "notify"
     CHECK_HEALTH = "check_health"
     RENDER_POSTMORTEM = "render_postmortem"
+    ARCHIVE_TIMELINE = "archive_timeline"

@@ -100,3 +100,8 @@ class IncidentInput(Contract):
     declared_by: str | None = Field(default=None, max_length=200)
     severity: Severity | None = Field(default=None, description="a human's choice; overrides the matrix")
     impact: Impact = Field(default_factory=Impact)
+    alerts: list[Alert] = Field(
+        default_factory=list,
+        max_length=20,
+        description="alerts that fired again while the previous occurrence closed; this occurrence pages for them",
+    )

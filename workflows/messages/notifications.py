@@ -34,13 +34,16 @@ class Recipient(Contract):
 class Notification(Contract):
     """One message to people over one channel.
 
-    `idempotency_key` is `<workflow id>/<step>[/<recipients>]/<channel>`: stable across activity retries and
+    `idempotency_key` is `<occurrence>/<step>[/<recipients>]/<channel>`: stable across activity retries and
     worker crashes, different per channel so a fallback is a new message, not a duplicate of the failed one.
     `facts` feed the templates (impact, incident_commander, bridge, next_update_at, ack_hint, ...).
     """
 
     idempotency_key: str
     incident_id: str
+    occurrence: str | None = Field(
+        default=None, description="this occurrence of the incident id (PagerDuty's dedup_key uses it)"
+    )
     kind: NotificationKind
     channel: str
     recipients: list[str]

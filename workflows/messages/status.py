@@ -61,6 +61,7 @@ class TimelineEvent(Contract):
     summary: str
     command_id: str | None = None
     details: dict[str, Any] = Field(default_factory=dict)
+    seq: int | None = Field(default=None, description="number of this event within the incident's occurrence")
 
 
 class Deadline(Contract):
@@ -94,7 +95,18 @@ class IncidentStatus(Contract):
     regulatory_deadline: datetime | None = None
     regulatory_notified_by: str | None = None
     alert_count: int
-    timeline: list[TimelineEvent]
+    repeated_alerts: int = 0
+    occurrence: str | None = Field(default=None, description="this occurrence of the incident id")
+    runs: int = Field(default=1, description="workflow runs of this occurrence (continue-as-new adds one)")
+    timeline: list[TimelineEvent] = Field(description="the most recent events; the archive holds the rest")
+    timeline_total: int = Field(
+        default=0, description="events recorded in this occurrence, archived included"
+    )
+    event_counts: dict[str, int] = Field(default_factory=dict, description="events recorded, by kind")
+    policy_warning: str | None = None
+    aftercare_workflow_id: str | None = Field(
+        default=None, description="the workflow that carries duties after resolution (regulatory clock)"
+    )
     deliveries: list[DeliveryResult] = Field(
         default_factory=list, description="every notification: sent, failed with reason, fell back"
     )
@@ -108,3 +120,6 @@ class IncidentResult(Contract):
     postmortem_path: str | None
     time_to_acknowledge_seconds: float | None
     time_to_resolve_seconds: float | None
+    occurrence: str | None = None
+    aftercare_workflow_id: str | None = None
+    next_occurrence: bool = Field(default=False, description="alerts fired again; a new occurrence continues")

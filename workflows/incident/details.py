@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 
+from workflows.incident.state import IncidentState
 from workflows.markdown import plain
 from workflows.messages.common import Phase
-from workflows.state import IncidentState
+from workflows.messages.status import Deadline
 
 RECENT_EVENTS = 8
 
@@ -19,7 +20,7 @@ def _expected_signals(state: IncidentState) -> list[str]:
     hints: list[str] = []
     if state.phase in (Phase.CLASSIFICATION, Phase.RESPONSE) and not state.is_acknowledged:
         hints.append(_signal_hint("acknowledge", {"by": "your-name"}))
-    if state.phase in (Phase.RESPONSE, Phase.CLASSIFICATION) and state.mitigated_at is None:
+    if state.phase in (Phase.RESPONSE, Phase.CLASSIFICATION) and state.lifecycle.mitigated_at is None:
         hints.append(_signal_hint("mitigate", {"by": "your-name", "note": "what stopped the bleeding"}))
     if state.phase in (Phase.RESPONSE, Phase.RECOVERY):
         hints.append(_signal_hint("resolve", {"by": "your-name", "note": "root cause fixed"}))
@@ -29,7 +30,7 @@ def _expected_signals(state: IncidentState) -> list[str]:
             _signal_hint("post_update", {"by": "your-name", "text": "what changed", "audience": "internal"})
         )
         hints.append(_signal_hint("escalate", {"by": "your-name", "level": 2, "reason": "why"}))
-    if state.regulatory_since and not state.regulatory_notified_by:
+    if state.regulatory.since and not state.regulatory.notified_by:
         hints.append(
             _signal_hint("record_regulatory_notification", {"by": "your-name", "reference": "case id"})
         )
@@ -38,28 +39,30 @@ def _expected_signals(state: IncidentState) -> list[str]:
     return hints
 
 
-def render_details(state: IncidentState) -> str:
+def render_details(state: IncidentState, upcoming: list[Deadline]) -> str:
     severity = state.severity.value if state.severity else "unclassified"
     lines = [
-        f"## {severity} · {plain(state.service or 'unknown service')} · {state.phase.value}",
-        plain(state.summary or ""),
+        f"## {severity} · {plain(state.cause.service or 'unknown service')} · {state.phase.value}",
+        plain(state.cause.summary or ""),
         "",
     ]
-    if state.classification:
-        reasons = "; ".join(plain(reason.explanation) for reason in state.classification.reasons)
-        lines.append(f"**Why {severity}** ({plain(state.classification.decided_by)}): {reasons}")
-    if state.paged:
-        lines.append(f"**Paged:** {plain(', '.join(state.paged))}")
-    if state.acknowledged_at:
+    classification, response = state.lifecycle.classification, state.response
+    if classification:
+        reasons = "; ".join(plain(reason.explanation) for reason in classification.reasons)
+        lines.append(f"**Why {severity}** ({plain(classification.decided_by)}): {reasons}")
+    if state.policy_warning:
+        lines.append(f"**Warning:** {plain(state.policy_warning)}")
+    if response.paged:
+        lines.append(f"**Paged:** {plain(', '.join(response.paged))}")
+    if response.acknowledged_at:
         lines.append(
-            f"**Acknowledged by:** {plain(state.acknowledged_by)} at {state.acknowledged_at:%H:%M:%S} UTC"
+            f"**Acknowledged by:** {plain(response.acknowledged_by)} at {response.acknowledged_at:%H:%M:%S} UTC"
         )
-    if state.roles:
-        roles = ", ".join(f"{role.replace('_', ' ')}: {person}" for role, person in state.roles.items())
+    if response.roles:
+        roles = ", ".join(f"{role.replace('_', ' ')}: {person}" for role, person in response.roles.items())
         lines.append(f"**Roles:** {plain(roles)}")
-    if state.snoozed_until:
-        lines.append(f"**Snoozed until** {state.snoozed_until:%Y-%m-%d %H:%M:%S} UTC")
-    upcoming = state.upcoming or ([state.next_deadline] if state.next_deadline else [])
+    if response.snoozed_until:
+        lines.append(f"**Snoozed until** {response.snoozed_until:%Y-%m-%d %H:%M:%S} UTC")
     for index, deadline in enumerate(upcoming):
         targets = f" ({plain(', '.join(deadline.targets))})" if deadline.targets else ""
         label = "**Next:**" if index == 0 else "- then:"
@@ -67,7 +70,7 @@ def render_details(state: IncidentState) -> str:
     hints = _expected_signals(state)
     if hints:
         lines += ["", "**Send a signal** (More Actions → Send a Signal, paste the JSON):", *hints]
-    recent = state.timeline[-RECENT_EVENTS:]
+    recent = state.timeline.recent[-RECENT_EVENTS:]
     if recent:
         lines += ["", "**Recent events**"]
         lines += [

@@ -1,0 +1,272 @@
+"""What an incident asks of the world, through activities: notify (and record how it went), perform a duty,
+probe health, move old timeline entries to the archive, render the post-mortem.
+
+Shared by IncidentWorkflow and AftercareWorkflow, which carry the same state and perform the same duties.
+Nothing here raises for a channel or probe that fails: failure is a recorded fact, and the incident goes on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+from temporalio.exceptions import ActivityError
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.delivery import deliver
+    from workflows.escalation import Obligation
+    from workflows.incident import wording
+    from workflows.incident.domain import SYSTEM, Incident
+    from workflows.incident.state import DELIVERIES_KEPT
+    from workflows.incident.views import status_view, template_facts
+    from workflows.messages.activities import (
+        ActivityName,
+        ArchiveTimelineRequest,
+        ArchiveTimelineResult,
+        HealthCheckRequest,
+        HealthCheckResult,
+        PostmortemRequest,
+        PostmortemResult,
+    )
+    from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
+    from workflows.messages.status import EventKind
+    from workflows.policy import Policy
+    from workflows.routing import plan_routes
+    from workflows.targets import resolve_people
+
+QUICK_ACTIVITY = timedelta(seconds=30)
+HEALTH_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=3)
+# Writing files can fail for reasons a retry will not fix (a read-only disk): a few tries, then a recorded
+# failure, never an incident that cannot close.
+ARCHIVE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attempts=5)
+# The timeline keeps this many recent events in state; past ARCHIVE_AT, all but KEEP_RECENT move to the archive.
+ARCHIVE_AT = 120
+KEEP_RECENT = 40
+ARCHIVE_BYTES = 256 * 1024
+# How each non-page duty is sent and recorded.
+DUTY_NOTIFICATIONS = {
+    "notice": (NotificationKind.ESCALATION, EventKind.NOTIFIED),
+    "business": (NotificationKind.ESCALATION, EventKind.NOTIFIED),
+    "regulatory": (NotificationKind.ESCALATION, EventKind.REGULATORY),
+    "nudge": (NotificationKind.ESCALATION, EventKind.NUDGED),
+    "update": (NotificationKind.STATUS_UPDATE, EventKind.STATUS_UPDATE),
+    "customer_update": (NotificationKind.CUSTOMER_COMMUNICATION, EventKind.STATUS_UPDATE),
+    "ack_notice": (NotificationKind.ACKNOWLEDGEMENT, EventKind.NOTIFIED),
+}
+
+
+class Effects:
+    def __init__(self, incident: Incident, changed: Callable[[], None]) -> None:
+        self.incident = incident
+        self._changed = changed
+
+    @property
+    def state(self) -> Any:
+        return self.incident.state
+
+    @property
+    def policy(self) -> Policy:
+        assert self.state.policy is not None, "policy is pinned before any effect"
+        return self.state.policy
+
+    def record(self, kind: EventKind, actor: str, summary: str, **details: Any) -> None:
+        self.incident.record(workflow.now(), kind, actor, summary, **details)
+
+    # ------------------------------------------------------------------ people
+
+    def resolve_targets(self, references: list[str]) -> list[str]:
+        """References to people now, resolved exactly as the policy tooling resolves them (workflows/targets)."""
+        cause, response = self.state.cause, self.state.response
+        return resolve_people(
+            self.policy, references, team=cause.teams[0] if cause.teams else None, moment=workflow.now(),
+            roles=response.roles, other_teams=cause.teams[1:], paged=response.paged,
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ duties
+
+    async def perform(self, duty: Obligation) -> None:
+        people = self.resolve_targets(duty.targets)
+        if duty.kind == "page":
+            delivered = await self._page(duty, people)
+        else:
+            delivered = await self._send_duty(duty, people)
+        response = self.state.response
+        if delivered or duty.kind != "page":
+            response.duties_done.append(duty.id)
+            response.duties_failed.pop(duty.id, None)
+        else:
+            response.duties_failed.setdefault(duty.id, []).append(workflow.now())
+        self._changed()
+
+    async def _page(self, duty: Obligation, people: list[str]) -> bool:
+        level = duty.level or 1
+        if not people:
+            people = self.policy.escalation.fallback_targets
+            self.record(
+                EventKind.WARNING, SYSTEM, f"level {level} resolves to nobody; paging {', '.join(people)}"
+            )
+        response = self.state.response
+        # Who was paged is recorded when the page starts, in the order duties start (level 1 first), so pages
+        # running side by side leave the same list whichever channel answers first.
+        response.paged += [person for person in people if person not in response.paged]
+        first = level == 1 and 1 not in response.engaged_levels
+        delivery = await self.notify(
+            duty.id, NotificationKind.PAGE if first else NotificationKind.ESCALATION, people,
+            wording.page_subject(self.state), wording.page_body(duty.description),
+        )  # fmt: skip
+        if delivery.delivered:
+            if level not in response.engaged_levels:
+                response.engaged_levels.append(level)
+            outcome = "paged"
+        else:
+            outcome = "page FAILED on every channel for"
+        self.record(
+            EventKind.PAGED if first else EventKind.ESCALATED, SYSTEM,
+            f"{outcome} level {level}: {', '.join(people)} ({duty.description})",
+            channel=delivery.channel, delivered=delivery.delivered, detail=delivery.detail, duty=duty.id,
+        )  # fmt: skip
+        return delivery.delivered
+
+    async def _send_duty(self, duty: Obligation, people: list[str]) -> bool:
+        kind, event = DUTY_NOTIFICATIONS[duty.kind]
+        if not people:
+            self.record(EventKind.WARNING, SYSTEM, f"{duty.description}: nobody to notify (check the roster)")
+            return False
+        update = self._posted_update(duty)
+        body = wording.update_body(update) if update else wording.situation_body(self.state)
+        delivery = await self.notify(
+            duty.id, kind, people, wording.duty_subject(self.state, duty.description), body
+        )
+        if update is not None:
+            self.state.communications.unsent.remove(update)
+        outcome = "" if delivery.delivered else "FAILED: "
+        self.record(
+            event, SYSTEM, f"{outcome}{duty.description} -> {', '.join(people)}",
+            channel=delivery.channel, delivered=delivery.delivered, detail=delivery.detail, duty=duty.id,
+        )  # fmt: skip
+        return delivery.delivered
+
+    def _posted_update(self, duty: Obligation) -> Any:
+        index = getattr(duty, "update_index", None)
+        if index is None:
+            return None
+        return next((update for update in self.state.communications.unsent if update.index == index), None)
+
+    # ------------------------------------------------------------------ notifications
+
+    async def notify(
+        self, step: str, kind: NotificationKind, recipients: list[str], subject: str, body: str,
+        **facts: str,
+    ) -> DeliveryResult:  # fmt: skip
+        """Deliver over the routed channels (fallback per person/role) and record what happened.
+
+        The idempotency key is `<occurrence>/<step>`: stable across activity retries and continue-as-new,
+        new for a recurrence under the same incident id (so receivers never drop its pages as duplicates)."""
+        policy, state = self.policy, self.state
+        draft = Notification(
+            idempotency_key=f"{state.occurrence}/{step}", incident_id=state.incident_id,
+            occurrence=state.occurrence, kind=kind, channel=policy.page_channel, recipients=recipients,
+            severity=state.severity, service=state.cause.service, subject=subject, body=body,
+            facts={**template_facts(state, policy), **facts},
+        )  # fmt: skip
+        groups = plan_routes(
+            policy.routing, policy.roster, policy.page_channel, recipients, state.cause.service,
+            state.severity, kind,
+        )  # fmt: skip
+        delivery = await deliver(draft, step, groups, policy.routing)
+        state.deliveries.append(delivery)
+        del state.deliveries[:-DELIVERIES_KEPT]
+        self.record(
+            EventKind.DELIVERY, SYSTEM, f"{kind.value} {delivery.outcome}: {delivery.detail}",
+            step=step, outcome=delivery.outcome, channels=[attempt.channel for attempt in delivery.tried],
+            fell_back=delivery.fell_back,
+        )  # fmt: skip
+        return delivery
+
+    # ------------------------------------------------------------------ health, archive, post-mortem
+
+    async def check_health(self) -> HealthCheckResult:
+        service = self.state.cause.service
+        try:
+            health: HealthCheckResult = await workflow.execute_activity(
+                ActivityName.CHECK_HEALTH,
+                HealthCheckRequest(
+                    incident_id=self.state.incident_id,
+                    service=service,
+                    url=self.policy.health_checks.get(service or ""),
+                ),
+                result_type=HealthCheckResult,
+                start_to_close_timeout=QUICK_ACTIVITY,
+                retry_policy=HEALTH_RETRY,
+            )
+        except ActivityError as error:
+            health = HealthCheckResult(
+                healthy=False, checked=True, detail=f"health check error: {error.cause}"
+            )
+        self.record(
+            EventKind.HEALTH_CHECK, SYSTEM, health.detail, healthy=health.healthy, checked=health.checked
+        )
+        return health
+
+    def timeline_too_long(self) -> bool:
+        recent = self.state.timeline.recent
+        if len(recent) > ARCHIVE_AT:
+            return True
+        return len(recent) > KEEP_RECENT and sum(len(event.summary) for event in recent) > ARCHIVE_BYTES
+
+    async def archive(self, everything: bool = False) -> None:
+        """Store older events in the archive and drop them from state, keeping the KEEP_RECENT latest.
+        `everything` also stores the latest (before the post-mortem reads the archive) but keeps them in state
+        while the timeline is short, so the status of a closed incident still shows it. On failure the events
+        stay in state and a warning says so; the next try stores them."""
+        timeline = self.state.timeline
+        unstored = [event for event in timeline.recent if (event.seq or 0) > timeline.archived_through]
+        batch = unstored if everything else unstored[: max(len(unstored) - KEEP_RECENT, 0)]
+        if not batch:
+            return
+        try:
+            result: ArchiveTimelineResult = await workflow.execute_activity(
+                ActivityName.ARCHIVE_TIMELINE,
+                ArchiveTimelineRequest(
+                    incident_id=self.state.incident_id, occurrence=self.state.occurrence, events=batch
+                ),
+                result_type=ArchiveTimelineResult,
+                start_to_close_timeout=QUICK_ACTIVITY,
+                retry_policy=ARCHIVE_RETRY,
+            )
+        except ActivityError as error:
+            self.record(EventKind.WARNING, SYSTEM, f"timeline archive failed, kept in state: {error.cause}")
+            return
+        timeline.archived_through = max(timeline.archived_through, result.stored_through)
+        if everything and not self.timeline_too_long():
+            return
+        keep_from = len(timeline.recent) - KEEP_RECENT
+        timeline.recent = [
+            event for index, event in enumerate(timeline.recent)
+            if index >= keep_from or (event.seq or 0) > timeline.archived_through
+        ]  # fmt: skip
+
+    async def render_postmortem(self) -> str | None:
+        await self.archive(everything=True)
+        try:
+            result: PostmortemResult = await workflow.execute_activity(
+                ActivityName.RENDER_POSTMORTEM,
+                PostmortemRequest(
+                    incident_id=self.state.incident_id,
+                    occurrence=self.state.occurrence,
+                    # Whatever the archive could not take is passed along; the rest is read from there.
+                    status=status_view(self.state, []).model_copy(
+                        update={"timeline": self.state.timeline.recent}
+                    ),
+                ),
+                result_type=PostmortemResult,
+                start_to_close_timeout=QUICK_ACTIVITY,
+                retry_policy=ARCHIVE_RETRY,
+            )
+        except ActivityError as error:
+            self.record(EventKind.WARNING, SYSTEM, f"post-mortem draft could not be written: {error.cause}")
+            return None
+        return result.path

@@ -1,0 +1,426 @@
+"""IncidentWorkflow: one durable workflow per incident occurrence, detection -> classification -> response ->
+recovery -> analysis -> closed. A shell: the rules live in the pure `Incident` domain, what is due when in the
+duty engine, the side effects in `Effects`. Phases read top to bottom in `run`.
+
+Long lives: the run continues as new when the server suggests it (or at our own bounds), after its duties and
+handlers are quiet, carrying the whole state; older timeline entries live in the archive, so state, queries and
+activity inputs stay the same size in week three as in minute three. A resolved incident lets go within
+seconds: its remaining duties (the regulatory clock) move to an AftercareWorkflow, and an alert that fires again
+meanwhile opens the next occurrence, which pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.exceptions import ApplicationError
+from temporalio.workflow import ParentClosePolicy
+
+with workflow.unsafe.imports_passed_through():
+    from workflows.aftercare import AftercareWorkflow
+    from workflows.escalation import Obligation, pending_obligations
+    from workflows.incident import wording
+    from workflows.incident.details import render_details
+    from workflows.incident.domain import SYSTEM, Incident, occurrence_of
+    from workflows.incident.duty_runner import DutyRunner
+    from workflows.incident.effects import QUICK_ACTIVITY, Effects
+    from workflows.incident.handlers import CommandHandlers
+    from workflows.incident.state import Cause, ContinuedIncident, IncidentState, Lifecycle
+    from workflows.incident.views import duty_facts, result_view, status_view
+    from workflows.messages.activities import ActivityName, LoadPolicyRequest
+    from workflows.messages.alerts import IncidentInput
+    from workflows.messages.commands import Command, CommandVerdict
+    from workflows.messages.common import Phase
+    from workflows.messages.notifications import NotificationKind
+    from workflows.messages.status import Deadline, EventKind, IncidentResult, IncidentStatus
+    from workflows.policy import Policy
+    from workflows.search_attributes import INCIDENT_PHASE, INCIDENT_SERVICE, INCIDENT_SEVERITY
+
+UPCOMING_SHOWN = 5
+# Our own bounds beside the server's suggestion: the server refuses every signal past 10,000 per run
+# (an ack included); the hard history limit is 51,200 events, and the server suggests continue-as-new at
+# 4,096 (a time-skipping test server never does, and a slow worker may see the suggestion late).
+SIGNALS_PER_RUN = 5000
+EVENTS_PER_RUN = 3000
+# An alert-driven resolve whose health gate fails is re-probed with backoff; the IC hears of it at the third.
+FIRST_REPROBE = timedelta(minutes=1)
+LAST_REPROBE = timedelta(minutes=30)
+TELL_COMMANDER_AFTER = 3
+
+
+@workflow.defn
+class IncidentWorkflow(CommandHandlers):
+    @workflow.init
+    def __init__(self, inp: IncidentInput | ContinuedIncident) -> None:
+        # State is built here, not in run(), because signals can arrive in the very first activation.
+        now = workflow.now()
+        if isinstance(inp, ContinuedIncident):
+            state = inp.state
+            state.runs += 1
+        else:
+            incident_id = workflow.info().workflow_id
+            state = IncidentState(
+                incident_id=incident_id,
+                occurrence=occurrence_of(incident_id, now),
+                lifecycle=Lifecycle(opened_at=now),
+                cause=Cause(service=inp.service, summary=inp.summary, declared_by=inp.declared_by,
+                            declared_severity=inp.severity, impact=inp.impact),
+            )  # fmt: skip
+        self.incident = Incident(state)
+        self.runner = DutyRunner(self._pending_duties, self._perform, self._show)
+        self.effects = Effects(self.incident, self.runner.changed)
+        self._upcoming: list[Deadline] = []
+        self._signals = 0
+        self._leaving = False
+        self._shown: tuple[Any, ...] = ()
+        self._details_stale = True
+        if isinstance(inp, IncidentInput):
+            self._open(inp)
+
+    def _open(self, inp: IncidentInput) -> None:
+        now = workflow.now()
+        if inp.declared_by:
+            self.incident.record(
+                now, EventKind.DECLARED, inp.declared_by, f"declared: {inp.summary or inp.service}",
+                severity=inp.severity.value if inp.severity else None,
+            )  # fmt: skip
+        for alert in inp.alerts:  # the alerts that fired again after the previous occurrence resolved
+            self.incident.add_alert(alert, now)
+
+    @property
+    def state(self) -> IncidentState:
+        return self.incident.state
+
+    # ------------------------------------------------------------------ the five phases
+
+    @workflow.run
+    async def run(self, inp: IncidentInput | ContinuedIncident) -> IncidentResult:
+        self._sync(force=True)
+        self._painter = asyncio.create_task(self._keep_details_fresh())
+        if self.state.policy is None:
+            await self._pin_policy()
+        if self.state.phase is Phase.DETECTION:
+            if not await self._detect():
+                return await self._close()
+            self._classify()
+        if not self.state.is_resolved:
+            await self._respond_and_recover()
+            if self._leaving:
+                return await self._continue_as_new()
+        await self._analyse()
+        return await self._close()
+
+    async def _pin_policy(self) -> None:
+        """Read once, so a later edit on the worker never changes this incident."""
+        policy = await workflow.execute_activity(
+            ActivityName.LOAD_POLICY,
+            LoadPolicyRequest(incident_id=self.state.incident_id),
+            result_type=Policy,
+            start_to_close_timeout=QUICK_ACTIVITY,
+        )
+        self.incident.pin_policy(policy, None, workflow.now())
+        self._sync()
+
+    async def _detect(self) -> bool:
+        """Wait for the first valid alert or a declaration; an incident with neither closes itself."""
+        self._enter(Phase.DETECTION)
+        timeout = self._policy.detection_timeout
+        self._upcoming = [Deadline(kind="detection", due_at=workflow.now() + timeout,
+                                   description="close: no valid alert or declaration arrived")]  # fmt: skip
+        self._sync()
+        cause = self.state.cause
+        try:
+            await workflow.wait_condition(
+                lambda: cause.alert_count > 0 or cause.declared_by is not None,
+                timeout=timeout, timeout_summary="detection",
+            )  # fmt: skip
+        except TimeoutError:
+            self.effects.record(EventKind.RESOLVED, SYSTEM, "closed: no valid alert or declaration arrived")
+            return False
+        finally:
+            self._upcoming = []
+        return True
+
+    def _classify(self) -> None:
+        now = workflow.now()
+        self._enter(Phase.CLASSIFICATION)
+        self.incident.classify(now)
+        self._enter(Phase.RESPONSE)
+        self.state.lifecycle.response_started_at = now
+        self._assign_default_roles()
+        self._sync()
+
+    async def _respond_and_recover(self) -> None:
+        """Duties run beside this loop; the loop moves to recovery, runs the health gate, keeps the timeline
+        short, and stops when resolved or when the run should continue as new."""
+        duties = asyncio.create_task(self.runner.run(stop=self._duties_may_stop))
+        lifecycle = self.state.lifecycle
+        while not self.state.is_resolved:
+            if self.state.phase is Phase.RESPONSE and (lifecycle.mitigated_at or lifecycle.resolve_request):
+                self._enter(Phase.RECOVERY)
+            if self._probe_due():
+                await self._health_gate()
+            elif self.effects.timeline_too_long():
+                await self.effects.archive()
+            elif self._should_continue_as_new():
+                self._leaving = True
+                break
+            else:
+                await workflow.wait_condition(self._loop_has_work, timeout=self._until_probe())
+        await duties
+        if self.state.is_resolved:
+            await self._notify_resolution()
+
+    async def _analyse(self) -> None:
+        self._enter(Phase.ANALYSIS)
+        path = await self.effects.render_postmortem()
+        if path:
+            self.state.lifecycle.postmortem_path = path
+            self.effects.record(EventKind.POSTMORTEM, SYSTEM, f"post-mortem draft written to {path}")
+            if self.state.response.paged:
+                await self.effects.notify(
+                    "postmortem", NotificationKind.POSTMORTEM_READY, self.state.response.paged,
+                    wording.postmortem_subject(self.state), wording.POSTMORTEM_BODY,
+                )  # fmt: skip
+        await self._hand_over_aftercare()
+
+    async def _close(self) -> IncidentResult:
+        self._enter(Phase.CLOSED)
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        if self.state.recurrences:
+            # Alerts fired again while this occurrence was closing: the next occurrence pages for them.
+            workflow.continue_as_new(
+                IncidentInput(incident_key=self.state.incident_id, alerts=self.state.recurrences)
+            )
+        return result_view(self.state)
+
+    async def _continue_as_new(self) -> IncidentResult:
+        await workflow.wait_condition(workflow.all_handlers_finished)
+        workflow.continue_as_new(ContinuedIncident(state=self.state))
+
+    # ------------------------------------------------------------------ recovery: the health gate
+
+    def _probe_due(self) -> bool:
+        lifecycle = self.state.lifecycle
+        if lifecycle.resolve_request is None:
+            return False
+        return lifecycle.next_probe_at is None or workflow.now() >= lifecycle.next_probe_at
+
+    def _until_probe(self) -> timedelta | None:
+        next_probe = self.state.lifecycle.next_probe_at
+        if self.state.lifecycle.resolve_request is None or next_probe is None:
+            return None
+        return max(next_probe - workflow.now(), timedelta(0))
+
+    async def _health_gate(self) -> None:
+        """Resolve through the gate (or with force). A human hears a refusal at once; an alert-driven resolve
+        is re-probed with backoff, and the incident commander is told when it keeps failing."""
+        lifecycle = self.state.lifecycle
+        request = lifecycle.resolve_request
+        assert request is not None
+        health = await self.effects.check_health()
+        now = workflow.now()
+        if health.healthy or not health.checked or request.force:
+            lifecycle.next_probe_at = None
+            self.incident.resolved(now)
+            self._after_change()
+            return
+        self.incident.resolve_refused(now, health.detail)
+        if lifecycle.resolve_request is None:
+            lifecycle.next_probe_at = None
+        else:
+            refusals = lifecycle.resolve_refusals
+            lifecycle.next_probe_at = now + min(FIRST_REPROBE * 2 ** (refusals - 1), LAST_REPROBE)
+            self.effects.record(
+                EventKind.HEALTH_CHECK, SYSTEM,
+                f"alerts resolved but the health gate failed ({refusals}x); probing again at "
+                f"{lifecycle.next_probe_at:%H:%M:%S} UTC",
+            )  # fmt: skip
+            if refusals == TELL_COMMANDER_AFTER:
+                await self._tell_commander_gate_is_stuck(health.detail)
+        self._after_change()
+
+    async def _tell_commander_gate_is_stuck(self, detail: str) -> None:
+        people = self.effects.resolve_targets(["role:incident_commander"]) or self.state.response.paged
+        if not people:
+            people = self._policy.escalation.fallback_targets
+        await self.effects.notify(
+            "health-gate-stuck", NotificationKind.ESCALATION, people, wording.health_gate_stuck_subject(self.state),
+            wording.health_gate_stuck_body(self.state.lifecycle.resolve_refusals, detail),
+        )  # fmt: skip
+
+    async def _notify_resolution(self) -> None:
+        paged = self.state.response.paged
+        if not paged:
+            return
+        delivery = await self.effects.notify(
+            "resolution", NotificationKind.RESOLUTION, paged, wording.resolution_subject(self.state),
+            wording.resolution_body(self.state),
+        )  # fmt: skip
+        self.effects.record(EventKind.NOTE, SYSTEM, f"resolution sent to {', '.join(paged)}",
+                            delivered=delivery.delivered, detail=delivery.detail)  # fmt: skip
+
+    # ------------------------------------------------------------------ duties
+
+    def _pending_duties(self) -> list[Obligation]:
+        return pending_obligations(self._policy, duty_facts(self.state))
+
+    async def _perform(self, duty: Obligation) -> None:
+        await self.effects.perform(duty)
+        self._sync()
+
+    def _show(self, waiting: list[Obligation]) -> None:
+        self._upcoming = [
+            Deadline(kind=duty.kind, due_at=duty.due_at, description=duty.description,
+                     targets=self.effects.resolve_targets(duty.targets))
+            for duty in waiting[:UPCOMING_SHOWN]
+        ]  # fmt: skip
+        self._sync()
+
+    def _duties_may_stop(self) -> bool:
+        """Stop for continue-as-new, or once resolved and nothing is due now (later duties go to aftercare)."""
+        if self._leaving:
+            return True
+        return self.state.is_resolved and not self.runner.due_now()
+
+    async def _hand_over_aftercare(self) -> None:
+        """What outlives resolution (the regulatory clock) runs in a workflow of its own, so this occurrence
+        closes now and a recurrence of its alert always finds the door open."""
+        if not self._pending_duties():
+            return
+        workflow_id = f"aftercare-{self.state.occurrence}"
+        self.state.lifecycle.aftercare_workflow_id = workflow_id
+        carried = self.state.model_copy(deep=True)
+        carried.timeline.recent = []
+        await workflow.start_child_workflow(
+            AftercareWorkflow.run, ContinuedIncident(state=carried), id=workflow_id,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=f"aftercare of {self.state.incident_id}",
+        )  # fmt: skip
+        self.effects.record(EventKind.NOTE, SYSTEM, f"duties after resolution continue in {workflow_id}")
+
+    def _assign_default_roles(self) -> None:
+        roles, now = self.state.response.roles, workflow.now()
+        for role, references in self._policy.roles.defaults.items():
+            if role in roles:
+                continue
+            candidates = self.effects.resolve_targets(references)
+            if candidates:
+                roles[role] = candidates[0]
+                self.incident.record(
+                    now, EventKind.ROLE_ASSIGNED, SYSTEM, f"{role}: {candidates[0]} (from the roster)"
+                )
+        severity = self.state.severity
+        for role in self._policy.roles.required.get(severity, []) if severity else []:
+            if role not in roles:
+                self.incident.record(
+                    now, EventKind.WARNING, SYSTEM,
+                    f"{severity.value if severity else ''} requires a {role} and none could be assigned: "
+                    f'send assign_role {{"by": "you", "role": "{role}", "person": "..."}}',
+                )  # fmt: skip
+
+    # ------------------------------------------------------------------ long life
+
+    def _should_continue_as_new(self) -> bool:
+        if self.state.lifecycle.resolve_request is not None and not self.state.lifecycle.resolve_by_alerts:
+            return False  # a human's resolve update is waiting for the gate's verdict in this run
+        info = workflow.info()
+        return (
+            info.is_continue_as_new_suggested()
+            or info.get_current_history_length() >= EVENTS_PER_RUN
+            or self._signals >= SIGNALS_PER_RUN
+        )
+
+    def _loop_has_work(self) -> bool:
+        lifecycle = self.state.lifecycle
+        return (
+            self.state.is_resolved
+            or (
+                self.state.phase is Phase.RESPONSE
+                and bool(lifecycle.mitigated_at or lifecycle.resolve_request)
+            )
+            or self._probe_due()
+            or self.effects.timeline_too_long()
+            or self._should_continue_as_new()
+        )
+
+    # ------------------------------------------------------------------ signals, updates, query
+
+    def _alert(self, payload: Any) -> None:
+        self._signals += 1
+        if self.incident.add_alert(payload, workflow.now()) is not None:
+            self._after_change()
+        else:
+            self._sync()
+
+    def _signal(self, name: str, payload: Any) -> None:
+        self._signals += 1
+        self.incident.handle_signal(name, payload, workflow.now())
+        self._after_change()
+
+    def _validate(self, name: str, command: Command) -> None:
+        reason = self.incident.refusal(name, command)
+        if reason is not None:
+            raise ApplicationError(reason, type="CommandRefused", non_retryable=True)
+
+    async def _update(self, name: str, command: Command) -> CommandVerdict:
+        decision = self.incident.execute(name, command, workflow.now())
+        self._after_change()
+        if name != "resolve" or not decision.applied:
+            return decision.verdict
+        # A resolve is answered once the health gate has decided: resolved, or refused with the reason.
+        lifecycle = self.state.lifecycle
+        await workflow.wait_condition(lambda: self.state.is_resolved or lifecycle.resolve_request is None)
+        if self.state.is_resolved:
+            return decision.verdict.model_copy(update={"reason": "resolved"})
+        refusal = next(
+            (e.summary for e in reversed(self.state.timeline.recent) if e.kind is EventKind.REJECTED),
+            "refused",
+        )
+        return decision.verdict.model_copy(update={"outcome": "rejected", "reason": refusal})
+
+    @workflow.query(
+        description="Phase, severity with reasons, who is paged and acked, next deadline, recent timeline."
+    )
+    def status(self) -> IncidentStatus:
+        return status_view(self.state, self._upcoming)
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def _after_change(self) -> None:
+        self.runner.changed()
+        self._sync()
+
+    def _enter(self, phase: Phase) -> None:
+        self.state.lifecycle.phase = phase
+        self.effects.record(EventKind.PHASE, SYSTEM, f"phase {phase.value}")
+        self._sync()
+
+    def _sync(self, force: bool = False) -> None:
+        """Search attributes when phase, severity or service changed; the Web UI details are marked stale."""
+        shown = (self.state.phase, self.state.severity, self.state.cause.service)
+        if force or shown != self._shown:
+            self._shown = shown
+            updates = [INCIDENT_PHASE.value_set(self.state.phase.value)]
+            if self.state.severity:
+                updates.append(INCIDENT_SEVERITY.value_set(self.state.severity.value))
+            if self.state.cause.service:
+                updates.append(INCIDENT_SERVICE.value_set(self.state.cause.service))
+            workflow.upsert_search_attributes(updates)
+        self._details_stale = True
+
+    async def _keep_details_fresh(self) -> None:
+        """Render the Web UI details once per activation, not once per signal: a burst of 200 signals in one
+        workflow task would otherwise render 200 times and trip the SDK's 2 s deadlock detector."""
+        while True:
+            await workflow.wait_condition(lambda: self._details_stale)
+            self._details_stale = False
+            workflow.set_current_details(render_details(self.state, self._upcoming))
+
+    @property
+    def _policy(self) -> Policy:
+        assert self.state.policy is not None, "policy is pinned before any phase runs"
+        return self.state.policy
