@@ -230,3 +230,10 @@ async def test_a_worker_with_a_broken_channels_or_policy_file_stops_with_the_fil
     )
     assert_clean_failure(broken, 2, "escalation.levels: List should have at least 1 item")
     assert str(policy) in broken.stderr
+
+
+async def test_a_worker_with_an_unknown_log_format_stops_at_once_with_the_variable_named() -> None:
+    result = await run_warroom(
+        "worker", env={"WARROOM_LOG_FORMAT": "pretty", "WARROOM_TEMPORAL_ADDRESS": "127.0.0.1:1"}
+    )
+    assert_clean_failure(result, 2, "error: WARROOM_LOG_FORMAT='pretty' is not one of: auto, json, console")

@@ -24,6 +24,7 @@ from workers.cli.errors import CliError
 from workers.cli.notify import notify_app
 from workers.cli.processes import process_commands
 from workers.cli.steering import steering_commands
+from workers.logs import LogFormatError
 from workers.policy_cli import policy_app
 
 app = typer.Typer(
@@ -92,7 +93,7 @@ def _main() -> None:
     except CliError as error:
         typer.echo(f"error: {error}", err=True)
         raise SystemExit(error.exit_code) from None
-    except (ChannelConfigError, PolicyError) as error:  # a configuration the operator must fix: exit 2
+    except (ChannelConfigError, PolicyError, LogFormatError) as error:  # configuration to fix: exit 2
         typer.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None
     except Exception as error:  # a bug: say so briefly; the traceback only for those who ask for it

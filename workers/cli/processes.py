@@ -12,6 +12,7 @@ import typer
 from workers.cli.errors import CliError
 from workers.cli.options import settings_of
 from workers.cli.temporal_errors import run_against_temporal
+from workers.logs import configure_logging
 
 process_commands = typer.Typer()
 PANEL = "Run warroom"
@@ -74,6 +75,7 @@ def intake(ctx: typer.Context) -> None:
     from workers.intake_process import IntakeConfigError, run_intake
 
     settings = settings_of(ctx)
+    configure_logging(settings.log_level)  # as `warroom run` and `warroom worker` do (docs/operations.md)
 
     async def serve() -> None:
         await run_intake(settings, stop_on_signals().wait, typer.echo)
