@@ -6,8 +6,9 @@ Names, not imports of workflows.incident: the CLI stays light (no workflow sandb
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from typing import Any, TypeVar
 
+from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -26,7 +27,10 @@ from workflows.messages.status import IncidentStatus
 
 INCIDENT_WORKFLOW_TYPE = "IncidentWorkflow"
 STATUS_QUERY = "status"
+METADATA_QUERY = "__temporal_workflow_metadata"  # answered by the SDK: the workflow's declared handlers
 QUERY_TIMEOUT = timedelta(seconds=5)
+
+R = TypeVar("R")
 
 
 async def connect_to_temporal(settings: Settings) -> Client:
@@ -37,18 +41,26 @@ async def connect_to_temporal(settings: Settings) -> Client:
 
 
 async def query_status(handle: WorkflowHandle[Any, Any]) -> IncidentStatus:
+    return await _query(handle, STATUS_QUERY, IncidentStatus, "status query")
+
+
+async def update_names(handle: WorkflowHandle[Any, Any]) -> set[str]:
+    """The updates the incident's workflow code declares: which commands can be answered synchronously."""
+    metadata = await _query(handle, METADATA_QUERY, WorkflowMetadata, "handler list query")
+    return {update.name for update in metadata.definition.update_definitions}
+
+
+async def _query(handle: WorkflowHandle[Any, Any], name: str, result_type: type[R], what: str) -> R:
     try:
-        result: IncidentStatus = await handle.query(
-            STATUS_QUERY, result_type=IncidentStatus, rpc_timeout=QUERY_TIMEOUT
-        )
+        result: R = await handle.query(name, result_type=result_type, rpc_timeout=QUERY_TIMEOUT)
     except RPCError as error:
         if is_missing_workflow(error):
             raise no_incident(handle.id) from None
         if error.status in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
-            raise no_worker_answered(handle.id, "status query", QUERY_TIMEOUT.total_seconds()) from None
+            raise no_worker_answered(handle.id, what, QUERY_TIMEOUT.total_seconds()) from None
         raise
     except WorkflowQueryFailedError as error:
-        raise CliError(f"the status query of '{handle.id}' failed: {error}") from None
+        raise CliError(f"the {what} of '{handle.id}' failed: {error}") from None
     return result
 
 

@@ -1,13 +1,14 @@
 """Steering commands: each sends one human command to an incident and reports what the incident did with it.
 
-A signal only proves that the server stored the command, not that the incident accepted it: signal handlers
-never raise, they record "accepted", "ignored" or "rejected" in the timeline. So every command carries a fresh
-`command_id`, and `send_command` reads the `status` query until the timeline shows the events with that id.
+`send_command` is the one place a command leaves the CLI, by whichever of two paths the incident's workflow
+code offers (it asks the SDK's built-in `__temporal_workflow_metadata` query which updates it declares):
 
-`send_command` is the one place a command leaves the CLI. When IncidentWorkflow exposes each command as an
-update of the same name (validators reject before anything enters history), it becomes
-`await handle.execute_update(name, command, result_type=CommandVerdict)` with the verdict printed, and a
-`WorkflowUpdateFailedError` whose `.cause` is an ApplicationError printed as the rejection's reason.
+- an update of the command's name (issue 8): `execute_update(name, command, result_type=CommandVerdict)`
+  answers at once with the verdict; a validator's rejection never enters history and arrives as a
+  `WorkflowUpdateFailedError` whose `.cause` is an ApplicationError carrying the reason;
+- otherwise the signal of that name. A signal only proves that the server stored the command: signal
+  handlers never raise, they record "accepted", "ignored" or "rejected" in the timeline. So every command
+  carries a fresh `command_id`, and the CLI reads the `status` query until the timeline shows its events.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from typing import Annotated, Any, NoReturn
 from uuid import uuid4
 
 import typer
-from temporalio.client import WorkflowHandle
+from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from workers.cli.errors import CliError
-from workers.cli.incident_client import connect_to_temporal, missing_or_closed, query_status
+from workers.cli.incident_client import connect_to_temporal, missing_or_closed, query_status, update_names
 from workers.cli.options import By, IncidentId, Note, Reason, default_actor, settings_of, validated
 from workers.cli.temporal_errors import is_missing_workflow, run_against_temporal
 from workflows.messages.commands import (
@@ -32,6 +34,7 @@ from workflows.messages.commands import (
     AddNote,
     AssignRole,
     Command,
+    CommandVerdict,
     Escalate,
     Mitigate,
     PostUpdate,
@@ -44,6 +47,7 @@ from workflows.messages.common import ROLES, incident_workflow_id
 from workflows.messages.status import EventKind, TimelineEvent
 
 OUTCOME_WAIT_SECONDS = 5.0
+UPDATE_WAIT_SECONDS = 10.0
 POLL_INTERVAL_SECONDS = 0.1
 PANEL = "Steer an incident"
 
@@ -52,10 +56,13 @@ steering_commands = typer.Typer()
 
 @dataclass(frozen=True)
 class Observed:
-    """What the incident recorded for one command: its timeline events, and whether they settle it."""
+    """What the incident recorded for one signalled command: its timeline events, and whether they settle it."""
 
     events: list[TimelineEvent]
     settled: bool
+
+
+Answer = CommandVerdict | Observed
 
 
 async def send_command(
@@ -63,11 +70,39 @@ async def send_command(
     name: str,
     command: Command,
     settled_by: Collection[EventKind] | None = None,
-) -> Observed:
-    """Send `command` to the incident's handler `name` and wait (bounded) for what the incident did.
+) -> Answer:
+    """Send `command` to the incident's handler `name` and return what the incident did with it.
 
-    `settled_by`: event kinds that finish the command; by default its first event does. Resolve keeps
-    waiting past "resolve requested" for the health gate's verdict."""
+    `settled_by` (signal path): event kinds that finish the command; by default its first event does.
+    Resolve keeps waiting past "resolve requested" for the health gate's verdict."""
+    if name in await update_names(handle):
+        return await _send_as_update(handle, name, command)
+    return await _send_as_signal(handle, name, command, settled_by)
+
+
+async def _send_as_update(handle: WorkflowHandle[Any, Any], name: str, command: Command) -> CommandVerdict:
+    try:
+        async with asyncio.timeout(UPDATE_WAIT_SECONDS):
+            verdict: CommandVerdict = await handle.execute_update(name, command, result_type=CommandVerdict)
+    except WorkflowUpdateFailedError as error:  # the validator (or the handler) refused: nothing was applied
+        cause = error.cause
+        reason = cause.message if isinstance(cause, ApplicationError) else str(cause or error)
+        return CommandVerdict(command=name, outcome="rejected", reason=reason, command_id=command.command_id)
+    except RPCError as error:
+        if not is_missing_workflow(error):
+            raise
+        raise await missing_or_closed(handle) from None
+    except TimeoutError:
+        raise CliError(
+            f"no worker answered '{name}' on {handle.id} within {UPDATE_WAIT_SECONDS:.0f} s; it may still be "
+            f"applied: check `warroom status {handle.id}` before sending it again"
+        ) from None
+    return verdict
+
+
+async def _send_as_signal(
+    handle: WorkflowHandle[Any, Any], name: str, command: Command, settled_by: Collection[EventKind] | None
+) -> Observed:
     try:
         await handle.signal(name, command.model_dump(mode="json"))
     except RPCError as error:
@@ -93,6 +128,18 @@ async def _observe(
         if settled(events) or time.monotonic() >= deadline:
             return Observed(events, settled(events))
         await asyncio.sleep(POLL_INTERVAL_SECONDS)
+
+
+def report(workflow_id: str, name: str, answer: Answer) -> int:
+    """Print the answer; the exit code is 1 if the command was rejected."""
+    if isinstance(answer, CommandVerdict):
+        return report_verdict(answer)
+    return report_outcome(workflow_id, name, answer.events, answer.settled)
+
+
+def report_verdict(verdict: CommandVerdict) -> int:
+    typer.echo(f"{verdict.outcome}: {verdict.reason}")
+    return 1 if verdict.outcome == "rejected" else 0
 
 
 def report_outcome(workflow_id: str, name: str, events: list[TimelineEvent], settled: bool) -> int:
@@ -125,12 +172,11 @@ def steer(
     settings = settings_of(ctx)
     workflow_id = incident_workflow_id(incident_id)
 
-    async def deliver() -> Observed:
+    async def deliver() -> Answer:
         client = await connect_to_temporal(settings)
         return await send_command(client.get_workflow_handle(workflow_id), name, command, settled_by)
 
-    observed = run_against_temporal(settings, deliver)
-    raise typer.Exit(report_outcome(workflow_id, name, observed.events, observed.settled))
+    raise typer.Exit(report(workflow_id, name, run_against_temporal(settings, deliver)))
 
 
 # --------------------------------------------------------------------------- the commands
