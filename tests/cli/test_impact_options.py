@@ -8,7 +8,7 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from workers.cli.impact import with_impact_options
+from workers.cli.impact import ImpactOptions, with_impact_options
 from workflows.messages.alerts import Impact
 
 
@@ -63,3 +63,9 @@ def test_a_command_whose_option_clashes_with_an_impact_option_is_refused_at_defi
 
     with pytest.raises(TypeError, match="users"):
         with_impact_options(declare)
+
+
+def test_a_problem_inside_a_list_is_reported_under_the_option_that_fills_the_list() -> None:
+    with pytest.raises(typer.BadParameter) as refused:
+        ImpactOptions(region=["eu-west-1", 7]).impact()  # type: ignore[list-item]  # typer would pass str
+    assert "'--region': Input should be a valid string (got 7)" in refused.value.message

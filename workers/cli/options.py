@@ -53,8 +53,9 @@ def validated(
 def invalid_options(error: ValidationError, options: Mapping[str, str]) -> typer.BadParameter:
     """One formatter for the project (validation_problems), each field shown as the option the user typed."""
 
-    def option_of(path: str) -> str:
-        return f"'{options.get(path) or '--' + path.rpartition('.')[2].replace('_', '-')}'"
+    def option_of(path: str) -> str:  # `regions.0` is still the `--region` option
+        field = path.partition(".")[0]
+        return f"'{options.get(path) or options.get(field) or '--' + field.replace('_', '-')}'"
 
     return typer.BadParameter("; ".join(validation_problems(error, rename=option_of, show_input=True)))
 
