@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Annotated, Literal, cast
 
 import typer
-from pydantic import ValidationError
 
 from config.policy_file import PolicyError, load_policy_file
 from config.policy_lint import lint
-from workers.cli_errors import CliError
+from workers.cli.errors import CliError
+from workers.cli.impact import with_impact_options
 from workflows.durations import format_duration, parse_duration
 from workflows.messages.alerts import Impact
 from workflows.messages.common import Severity
@@ -31,13 +31,6 @@ policy_app = typer.Typer(
 )
 
 FileArgument = Annotated[Path, typer.Argument(help="The policy YAML file.", show_default=False)]
-OPTION_OF_FIELD = {
-    "users_affected": "--users",
-    "revenue_per_hour": "--revenue-per-hour",
-    "regions": "--region",
-    "user_scope": "--user-scope",
-    "function": "--function",
-}
 
 
 def _load(file: Path) -> Policy:
@@ -62,23 +55,11 @@ def check(file: FileArgument) -> None:
 
 
 @policy_app.command()
+@with_impact_options
 def explain(
     file: FileArgument,
     service: Annotated[str, typer.Option(help="The affected service (its owning team is paged).")],
-    users: Annotated[int | None, typer.Option(help="Users affected.")] = None,
-    revenue_per_hour: Annotated[float | None, typer.Option(help="US dollars at risk per hour.")] = None,
-    region: Annotated[list[str] | None, typer.Option(help="Affected region (repeatable).")] = None,
-    user_scope: Annotated[
-        str | None, typer.Option(help="all, major_segment, minor_segment or individual.")
-    ] = None,
-    function: Annotated[str | None, typer.Option(help="core or secondary.")] = None,
-    security_breach: Annotated[
-        bool, typer.Option("--security-breach", help="Customer data exposed.")
-    ] = False,
-    data_corruption: Annotated[
-        bool, typer.Option("--data-corruption", help="Customer transactions corrupted.")
-    ] = False,
-    regulatory: Annotated[bool, typer.Option("--regulatory", help="A regulatory violation.")] = False,
+    impact: Impact,
     severity: Annotated[str | None, typer.Option(help="Declare SEV-1..SEV-4 instead of the matrix.")] = None,
     at: Annotated[
         str | None, typer.Option(help="When it starts, ISO 8601 (default now; no offset means UTC).")
@@ -90,16 +71,6 @@ def explain(
 ) -> None:
     """Print the classification with its reasons, the team and roles, and the incident's full timeline."""
     policy = _load(file)
-    impact = _impact(
-        users_affected=users,
-        revenue_per_hour=revenue_per_hour,
-        regions=region or [],
-        user_scope=user_scope,
-        function=function,
-        security_breach=security_breach,
-        data_corruption=data_corruption,
-        regulatory=regulatory,
-    )
     classification = classify(impact, policy.severity)
     chosen = _severity(severity) or classification.severity
     start = _moment(at)
@@ -140,15 +111,6 @@ def render_explanation(
     if what_if.truncated:
         lines.append(f"... stopped after {len(what_if.steps)} duties; use a shorter --hours")
     return lines
-
-
-def _impact(**fields: object) -> Impact:
-    try:
-        return Impact.model_validate(fields)
-    except ValidationError as error:
-        problem = error.errors()[0]
-        option = OPTION_OF_FIELD.get(str(problem["loc"][0]), str(problem["loc"][0]))
-        raise typer.BadParameter(problem["msg"], param_hint=f"'{option}'") from None
 
 
 def _severity(value: str | None) -> Severity | None:

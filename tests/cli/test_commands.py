@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from uuid import uuid4
 
+import pytest
+from temporalio.service import RPCError, RPCStatusCode
 from temporalio.testing import WorkflowEnvironment
 
 from tests.cli.conftest import Result, Warroom, eventually, run_warroom
@@ -39,6 +41,47 @@ async def test_declare_prints_the_incident_id_and_status_shows_it(warroom: Warro
     status = IncidentStatus.model_validate_json(as_json.stdout)
     assert status.severity == "SEV-2"
     assert status.timeline[0].kind is EventKind.DECLARED and status.timeline[0].actor == "alice"
+
+
+async def test_declare_hands_the_impact_options_to_the_severity_matrix(warroom: Warroom) -> None:
+    incident_id = await declare(
+        warroom, "--users", "50000", "--revenue-per-hour", "250000", "--region", "eu-west-1"
+    )
+    await eventually_in_response(warroom, incident_id)
+    shown = await warroom("status", incident_id, "--json")
+    status = IncidentStatus.model_validate_json(shown.stdout)
+    assert status.severity == "SEV-2"
+    assert status.classification is not None and status.classification.decided_by == "matrix"
+    assert {reason.dimension for reason in status.classification.reasons} >= {
+        "users_affected", "revenue_per_hour"
+    }  # fmt: skip
+
+
+async def test_a_bad_impact_value_is_a_usage_error_and_starts_nothing(
+    warroom: Warroom, dev_env: WorkflowEnvironment
+) -> None:
+    key = f"bad-{uuid4().hex[:8]}"
+    result = await warroom(
+        "declare", "--service", "checkout", "--summary", "x", "--key", key, "--revenue-per-hour", "-1"
+    )
+    assert_clean_failure(result, 2, "'--revenue-per-hour'")
+    assert "(got -1.0)" in " ".join(result.stderr.replace("│", " ").split())
+    with pytest.raises(RPCError) as missing:
+        await dev_env.client.get_workflow_handle(f"incident-{key}").describe()
+    assert missing.value.status is RPCStatusCode.NOT_FOUND
+
+
+async def test_the_static_summary_shows_only_what_is_known_at_start(
+    warroom: Warroom, dev_env: WorkflowEnvironment
+) -> None:
+    """The Web UI's workflow list shows the static summary forever: no '[SEV-?]' for an undeclared one."""
+    undeclared = await declare(warroom)
+    description = await dev_env.client.get_workflow_handle(undeclared).describe()
+    assert await description.static_summary() == "checkout: payments failing"
+
+    declared = await declare(warroom, "--severity", "sev-2")
+    description = await dev_env.client.get_workflow_handle(declared).describe()
+    assert await description.static_summary() == "[SEV-2] checkout: payments failing"
 
 
 async def test_declaring_an_open_incident_twice_is_refused(warroom: Warroom) -> None:
@@ -187,3 +230,10 @@ async def test_a_worker_with_a_broken_channels_or_policy_file_stops_with_the_fil
     )
     assert_clean_failure(broken, 2, "escalation.levels: List should have at least 1 item")
     assert str(policy) in broken.stderr
+
+
+async def test_a_worker_with_an_unknown_log_format_stops_at_once_with_the_variable_named() -> None:
+    result = await run_warroom(
+        "worker", env={"WARROOM_LOG_FORMAT": "pretty", "WARROOM_TEMPORAL_ADDRESS": "127.0.0.1:1"}
+    )
+    assert_clean_failure(result, 2, "error: WARROOM_LOG_FORMAT='pretty' is not one of: auto, json, console")

@@ -6,7 +6,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from workers.cli import CliError, report_outcome, visibility_query
+from workers.cli.commands import visibility_query
+from workers.cli.errors import CliError
+from workers.cli.steering import report_outcome
 from workflows.messages.status import EventKind, TimelineEvent
 
 

@@ -1,5 +1,5 @@
-"""The one error type every `warroom` command raises for the user; its own module so sub-apps can share it
-with workers/cli.py (which imports them) without a circular import."""
+"""The one error type every `warroom` command raises for the user. A module of its own, importing nothing,
+so any command module (and workers.policy_cli) can raise it without pulling in the whole app."""
 
 from __future__ import annotations
 

@@ -1,0 +1,75 @@
+"""How the CLI reaches an incident: connect, read its `status` query, tell a missing incident from a closed one.
+
+Names, not imports of workflows.incident: the CLI stays light (no workflow sandbox, activities, adapters).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any, TypeVar
+
+from temporalio.api.sdk.v1 import WorkflowMetadata
+from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
+from temporalio.service import RPCError, RPCStatusCode
+
+from config.settings import Settings
+from workers.cli.errors import CliError
+from workers.cli.temporal_errors import (
+    closed_incident,
+    is_missing_workflow,
+    no_incident,
+    no_worker_answered,
+    unreachable,
+)
+from workers.client import connect
+from workers.dev_stack import transport_reason
+from workflows.messages.status import IncidentStatus
+
+INCIDENT_WORKFLOW_TYPE = "IncidentWorkflow"
+STATUS_QUERY = "status"
+METADATA_QUERY = "__temporal_workflow_metadata"  # answered by the SDK: the workflow's declared handlers
+QUERY_TIMEOUT = timedelta(seconds=5)
+
+R = TypeVar("R")
+
+
+async def connect_to_temporal(settings: Settings) -> Client:
+    try:
+        return await connect(settings)
+    except RuntimeError as error:  # how the SDK reports "Failed client connect"
+        raise unreachable(settings, transport_reason(error)) from None
+
+
+async def query_status(handle: WorkflowHandle[Any, Any]) -> IncidentStatus:
+    return await _query(handle, STATUS_QUERY, IncidentStatus, "status query")
+
+
+async def update_names(handle: WorkflowHandle[Any, Any]) -> set[str]:
+    """The updates the incident's workflow code declares: which commands can be answered synchronously."""
+    metadata = await _query(handle, METADATA_QUERY, WorkflowMetadata, "handler list query")
+    return {update.name for update in metadata.definition.update_definitions}
+
+
+async def _query(handle: WorkflowHandle[Any, Any], name: str, result_type: type[R], what: str) -> R:
+    try:
+        result: R = await handle.query(name, result_type=result_type, rpc_timeout=QUERY_TIMEOUT)
+    except RPCError as error:
+        if is_missing_workflow(error):
+            raise no_incident(handle.id) from None
+        if error.status in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
+            raise no_worker_answered(handle.id, what, QUERY_TIMEOUT.total_seconds()) from None
+        raise
+    except WorkflowQueryFailedError as error:
+        raise CliError(f"the {what} of '{handle.id}' failed: {error}") from None
+    return result
+
+
+async def missing_or_closed(handle: WorkflowHandle[Any, Any]) -> CliError:
+    """A command to a closed workflow fails like one to a missing one; tell them apart for the human."""
+    try:
+        description = await handle.describe()
+    except RPCError as error:
+        if is_missing_workflow(error):
+            return no_incident(handle.id)
+        raise
+    return closed_incident(handle.id, description.status.name.lower() if description.status else "closed")

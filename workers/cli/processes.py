@@ -1,0 +1,91 @@
+"""`warroom run | worker | intake`: the long-running processes. Each imports what it runs inside its body, so
+a steering command does not load the worker or the intake's web stack."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from workers.cli.errors import CliError
+from workers.cli.options import settings_of
+from workers.cli.temporal_errors import run_against_temporal
+from workers.logs import configure_logging
+
+process_commands = typer.Typer()
+PANEL = "Run warroom"
+
+
+@process_commands.command(rich_help_panel=PANEL)
+def run(
+    ctx: typer.Context,
+    port: Annotated[
+        int | None,
+        typer.Option(help="Temporal frontend port (default: port of --address, 7233)", min=1, max=65535),
+    ] = None,
+    ui_port: Annotated[
+        int | None, typer.Option(help="Web UI port (default: --port + 1000)", min=1, max=65535)
+    ] = None,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option(
+            help="Where the server's SQLite file and the post-mortems "
+            "live (default: $WARROOM_DATA_DIR or .warroom)"
+        ),
+    ] = None,
+) -> None:
+    """Run everything on this machine: Temporal dev server (state kept in a file) + Web UI + worker.
+
+    Ctrl-C stops it all cleanly."""
+    from workers.dev_stack import StackConfig, StackError, run_stack
+
+    settings = settings_of(ctx)
+    frontend_port = port or _port_of(settings.temporal_address) or 7233
+    config = StackConfig(
+        port=frontend_port,
+        ui_port=ui_port or frontend_port + 1000,
+        data_dir=(data_dir or settings.data_dir).resolve(),
+        namespace=settings.namespace,
+    )
+    settings = settings.model_copy(update={"temporal_address": config.address, "data_dir": config.data_dir})
+    try:
+        asyncio.run(run_stack(settings, config, typer.echo))
+    except StackError as error:
+        raise CliError(str(error)) from None
+
+
+@process_commands.command(rich_help_panel=PANEL)
+def worker(ctx: typer.Context) -> None:
+    """Run only the worker, against the Temporal at --address. Stops gracefully on Ctrl-C / SIGTERM."""
+    from workers.dev_stack import StackError, run_worker
+
+    settings = settings_of(ctx)
+    try:
+        run_against_temporal(settings, lambda: run_worker(settings, typer.echo))
+    except StackError as error:
+        raise CliError(str(error)) from None
+
+
+@process_commands.command(rich_help_panel=PANEL)
+def intake(ctx: typer.Context) -> None:
+    """Run only the HTTP alert intake (WARROOM_INTAKE_* settings, docs/intake.md) against --address."""
+    from workers.dev_stack import stop_on_signals
+    from workers.intake_process import IntakeConfigError, run_intake
+
+    settings = settings_of(ctx)
+    configure_logging(settings.log_level)  # as `warroom run` and `warroom worker` do (docs/operations.md)
+
+    async def serve() -> None:
+        await run_intake(settings, stop_on_signals().wait, typer.echo)
+
+    try:
+        asyncio.run(serve())
+    except IntakeConfigError as error:
+        raise CliError(str(error)) from None
+
+
+def _port_of(address: str) -> int | None:
+    port = address.rpartition(":")[2]
+    return int(port) if port.isdigit() else None
