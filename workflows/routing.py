@@ -15,8 +15,11 @@ Channels are names only: the worker maps them to adapters and credentials.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from pydantic import Field
 
+from workflows.durations import PositiveDuration
 from workflows.messages.common import Contract, Severity
 from workflows.messages.notifications import NotificationKind, Recipient
 from workflows.roster import Roster
@@ -56,6 +59,10 @@ class Routing(Contract):
     bridge: str | None = Field(default=None, description="conference bridge URL shown in SEV-1/SEV-2 pages")
     retry_initial_seconds: float = Field(default=1.0, gt=0, description="first retry backoff per channel")
     retry_maximum_attempts: int = Field(default=5, ge=1, description="attempts per channel before fallback")
+    delivery_budget: PositiveDuration = Field(
+        default=timedelta(seconds=60),
+        description="longest one channel may take, its retries included, before the next channel is tried",
+    )
 
 
 class RouteGroup(Contract):
