@@ -251,3 +251,29 @@ def test_soonest_first_nothing_done_offered_and_sev1_or_manual_never_snoozed(
             assert duty.due_at == unsnoozed.due_at
         else:
             assert duty.due_at == max(unsnoozed.due_at, snooze)
+
+
+@given(
+    severity=severities,
+    duty_id=st.sampled_from(["ack/1", "ack/2", "open/2", "open/3", "manual/2"]),
+    failures=st.lists(moments, min_size=1, max_size=8),
+)
+def test_a_failed_page_comes_back_after_its_last_failure_until_its_tries_are_spent(
+    severity: Severity, duty_id: str, failures: list[datetime]
+) -> None:
+    base = facts(severity, manual_requests={2: START + minutes(3)})
+    original = {duty.id: duty for duty in pending_obligations(POLICY, base)}
+    retried = {duty.id: duty for duty in pending_obligations(POLICY, facts(
+        severity, manual_requests={2: START + minutes(3)}, failed={duty_id: failures}
+    ))}  # fmt: skip
+    assert set(retried) - {duty_id} == set(original) - {duty_id}  # nothing else changes
+    if duty_id not in original:
+        assert duty_id not in retried  # a rule that does not apply is not brought back by a failure
+    elif len(failures) >= POLICY.escalation.page_retry.attempts:
+        assert duty_id not in retried
+    else:
+        duty = retried[duty_id]
+        assert duty.due_at == max(
+            original[duty_id].due_at, max(failures) + POLICY.escalation.page_retry.every
+        )
+        assert duty.attempt == len(failures) + 1
