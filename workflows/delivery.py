@@ -38,21 +38,29 @@ def retry_policy(routing: Routing) -> RetryPolicy:
     )
 
 
+def _attempt_of(failure: BaseException | None) -> int:
+    """The attempt number the notify activity put in its failure's details (1 when it is not there)."""
+    details = getattr(failure, "details", None) or [1]
+    return details[0] if isinstance(details[0], int) else 1
+
+
 def _failure(error: ActivityError, retry: RetryPolicy, budget: timedelta) -> tuple[str, int]:
     """The channel's own message and how many attempts it took, as far as the history tells."""
     cause = error.cause or error
+    spent = f"delivery budget of {format_duration(budget)} spent"
     if isinstance(cause, ActivityTimeout) and cause.type is TimeoutType.SCHEDULE_TO_CLOSE:
-        last = cause.cause  # the last attempt's own failure, when there was one
-        message = getattr(last, "message", None) or "no answer"
-        return f"delivery budget of {format_duration(budget)} spent: {message}", 1
+        last = cause.cause  # the last finished attempt's own failure, when there was one
+        message = getattr(last, "message", None)
+        if message is None:
+            return f"{spent}: no answer", 1
+        return f"{spent}: {message}", _attempt_of(last)  # attempts that answered; one may have been under way
     message = getattr(cause, "message", None) or str(cause)
     if error.retry_state is RetryState.TIMEOUT:  # the next retry would not start within the budget
-        return f"delivery budget of {format_duration(budget)} spent: {message}", 1
+        return f"{spent}: {message}", _attempt_of(cause)
     if error.retry_state is RetryState.MAXIMUM_ATTEMPTS_REACHED:
         return f"gave up after {retry.maximum_attempts} attempts: {message}", retry.maximum_attempts
     if error.retry_state is RetryState.NON_RETRYABLE_FAILURE:
-        details = getattr(cause, "details", None) or [1]
-        attempt = details[0] if isinstance(details[0], int) else 1
+        attempt = _attempt_of(cause)
         if attempt > 1:
             return f"refused on attempt {attempt}, not retried: {message}", attempt
         return f"refused, not retried: {message}", 1
