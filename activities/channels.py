@@ -17,8 +17,9 @@ from adapters.notify.statuspage import StatusPageChannel, StatusPageOptions
 from adapters.notify.teams import TeamsChannel, TeamsOptions
 from adapters.notify.templates import Templates
 from adapters.notify.webhook import WebhookChannel, WebhookOptions
-from config.channels import ChannelConfig, ChannelConfigError, ChannelsConfig
+from config.channels import RATE_LIMIT_WAIT_SECONDS, ChannelConfig, ChannelConfigError, ChannelsConfig
 from config.secrets import SecretSource
+from workflows.messages.validation import describe_validation_error
 
 ADAPTERS: dict[str, tuple[type[BaseModel], Callable[..., Notifier]]] = {
     "slack": (SlackOptions, SlackChannel),
@@ -37,9 +38,9 @@ def build_notifier(channel: ChannelConfig, templates: Templates, secrets: Secret
     try:
         options = options_model.model_validate(channel.options)
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        problems = describe_validation_error(error, limit=None)
         raise ChannelConfigError(f"channel '{channel.name}' ({channel.type}): {problems}") from None
-    limiter = TokenBucket(channel.rate_per_minute, channel.burst)
+    limiter = TokenBucket(channel.rate_per_minute, channel.burst, max_wait_seconds=RATE_LIMIT_WAIT_SECONDS)
     kwargs: dict[str, Any] = {"templates": templates, "secrets": secrets, "limiter": limiter}
     if channel.type != "email":  # e-mail has its own `timeout` option (SMTP conversations take longer)
         kwargs["timeout"] = channel.timeout_seconds

@@ -7,6 +7,7 @@ its chained cause (whose text could carry a URL with a token in it)."""
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from datetime import timedelta
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
@@ -18,6 +19,22 @@ from workflows.messages.notifications import ChannelAttempt, DeliveryResult, Not
 def _redactor(notifier: Notifier) -> Callable[[str], str]:
     redact = getattr(notifier, "redact", None)
     return redact if callable(redact) else (lambda text: text)
+
+
+# When the workflow's retry policy names no maximum interval (Temporal's default is 100x the initial one).
+DEFAULT_LONGEST_RETRY_DELAY = timedelta(seconds=30)
+
+
+def _capped(delay: timedelta | None) -> timedelta | None:
+    """A provider's Retry-After, at most the retry policy's maximum interval.
+
+    Temporal takes `next_retry_delay` as it is, beyond `maximum_interval`: a `Retry-After: 600` would hold the
+    page ten minutes before its next try. The delivery budget then decides when to fall back instead."""
+    if delay is None:
+        return None
+    policy = activity.info().retry_policy
+    longest = policy.maximum_interval if policy and policy.maximum_interval else DEFAULT_LONGEST_RETRY_DELAY
+    return min(delay, longest)
 
 
 class NotifyActivities:
@@ -52,7 +69,7 @@ class NotifyActivities:
                 attempt,  # details: lets the workflow say on which attempt a channel refused
                 type=error.type,
                 non_retryable=error.non_retryable,
-                next_retry_delay=error.next_retry_delay,
+                next_retry_delay=_capped(error.next_retry_delay),
             ) from None
         except Exception as error:
             raise ApplicationError(

@@ -1,4 +1,10 @@
-"""load_policy: the worker's policy, read once per incident so the snapshot is pinned in its history."""
+"""load_policy: the worker's policy, read once per incident so the snapshot is pinned in its history.
+
+An incident must always page someone: when the file is missing or broken after the worker started, the
+answer is the policy the worker validated at start, with a warning the incident records in its timeline
+(and the worker logs and counts). Retrying the read instead would hold every new incident until a human
+fixes the file, while alerts keep being accepted.
+"""
 
 from __future__ import annotations
 
@@ -6,23 +12,33 @@ from pathlib import Path
 
 from temporalio import activity
 
-from config.policy_file import DEFAULT_POLICY_FILE, load_policy_file
+from config.policy_file import DEFAULT_POLICY_FILE, PolicyError, load_policy_file
 from config.settings import Settings
-from workflows.messages.activities import LoadPolicyRequest
-from workflows.policy import Policy
+from workflows.messages.activities import LoadedPolicy, LoadPolicyRequest
+
+FALLBACK_METRIC = "warroom_policy_fallbacks"
 
 
 class PolicyActivities:
     def __init__(self, settings: Settings) -> None:
         """Fail at worker start on a broken policy file (PolicyError names the file and the path in it),
-        not at the first incident; each incident still reads the file afresh when it opens."""
+        not at the first incident; the policy validated here is the fallback for the worker's lifetime."""
         self._settings = settings
-        load_policy_file(self._path)
+        self._validated_at_start = load_policy_file(self._path)
 
     @property
     def _path(self) -> Path:
         return self._settings.policy_file or DEFAULT_POLICY_FILE
 
     @activity.defn(name="load_policy")
-    async def load_policy(self, request: LoadPolicyRequest) -> Policy:
-        return load_policy_file(self._path)
+    async def load_policy(self, request: LoadPolicyRequest) -> LoadedPolicy:
+        try:
+            return LoadedPolicy(policy=load_policy_file(self._path))
+        except PolicyError as error:
+            fallback = self._validated_at_start
+            warning = f"{error}\nusing the policy '{fallback.name}' this worker validated at start instead"
+            activity.logger.warning("policy file unusable for %s: %s", request.incident_id, warning)
+            activity.metric_meter().create_counter(
+                FALLBACK_METRIC, "incidents that got the start-up policy because the file was unusable"
+            ).add(1)
+            return LoadedPolicy(policy=fallback, warning=warning)

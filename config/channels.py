@@ -23,6 +23,9 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from workflows.delivery import NOTIFY_TIMEOUT
+from workflows.messages.validation import describe_validation_error
+
 CHANNELS_VARIABLE = "WARROOM_CHANNELS"
 TEMPLATES_VARIABLE = "WARROOM_TEMPLATES_DIR"
 CHANNEL_TYPES = ("console", "slack", "teams", "email", "pagerduty", "webhook", "statuspage")
@@ -32,6 +35,14 @@ ENVIRONMENT_VARIABLES = {
     "WARROOM_SECRETS_FILE": "NAME=value file for ${NAME} secret references not set in the environment",
     TEMPLATES_VARIABLE: "directory whose <kind>.txt.j2 / email.html.j2 override the built-in templates",
 }
+
+
+# A notify attempt has NOTIFY_TIMEOUT in all (Temporal then times it out and tries again, possibly while the
+# first HTTP call still delivers: a Slack post twice). Inside it a send may wait for the channel's rate limit,
+# then for the channel's answer; what is left is headroom for templates, secrets and the activity itself.
+RATE_LIMIT_WAIT_SECONDS = 5.0
+HEADROOM_SECONDS = 5.0
+LONGEST_ANSWER_SECONDS = NOTIFY_TIMEOUT.total_seconds() - RATE_LIMIT_WAIT_SECONDS - HEADROOM_SECONDS
 
 
 class ChannelConfigError(ValueError):
@@ -59,6 +70,24 @@ class ChannelsConfig(BaseModel):
     templates_dir: Path | None = None
 
 
+def answer_timeout_problem(channel: ChannelConfig) -> str | None:
+    """Why the channel's answer timeout does not fit in one notify attempt, or None.
+
+    Refused rather than adjusted: the workflow sets the activity's timeout from the pinned policy, which knows
+    channels only by name, so the worker's channels must fit the attempt rather than the other way round."""
+    field, seconds = "timeout_seconds", channel.timeout_seconds
+    if channel.type == "email" and isinstance(channel.options.get("timeout"), int | float):
+        field, seconds = "timeout", float(channel.options["timeout"])  # e-mail's own SMTP timeout
+    if seconds <= LONGEST_ANSWER_SECONDS:
+        return None
+    return (
+        f"{field} {seconds:g} s is above the {LONGEST_ANSWER_SECONDS:g} s a notify attempt leaves for the "
+        f"answer (its {NOTIFY_TIMEOUT.total_seconds():g} s timeout less {RATE_LIMIT_WAIT_SECONDS:g} s of "
+        f"rate-limit wait and {HEADROOM_SECONDS:g} s headroom): a slower answer would be sent again while the "
+        f"first may still arrive; use at most {LONGEST_ANSWER_SECONDS:g}"
+    )
+
+
 def parse_channels(raw: Mapping[str, Any], source: str = "channels") -> ChannelsConfig:
     entries = raw.get("channels") or {}
     if not isinstance(entries, Mapping):
@@ -70,8 +99,10 @@ def parse_channels(raw: Mapping[str, Any], source: str = "channels") -> Channels
         try:
             channel = ChannelConfig.model_validate({**entry, "name": str(name)})
         except ValidationError as error:
-            problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+            problems = describe_validation_error(error, limit=None)
             raise ChannelConfigError(f"{source}: channel '{name}': {problems}") from None
+        if problem := answer_timeout_problem(channel):
+            raise ChannelConfigError(f"{source}: channel '{name}': {problem}")
         if channel.type not in CHANNEL_TYPES:
             raise ChannelConfigError(
                 f"{source}: channel '{name}': unknown type '{channel.type}' "

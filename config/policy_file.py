@@ -7,7 +7,8 @@ from pathlib import Path
 import yaml
 from pydantic import ValidationError
 
-from workflows.policy import Policy
+from workflows.messages.validation import validation_problems
+from workflows.policy import FROM_FILE, Policy
 
 DEFAULT_POLICY_FILE = Path(__file__).with_name("policy.yaml")
 
@@ -32,10 +33,13 @@ def load_policy_file(path: Path) -> Policy:
             f"{path}: the top level must be a mapping (key: value), not {type(document).__name__}"
         )
     try:
-        return Policy.model_validate(document)
+        return Policy.model_validate(document, context=FROM_FILE)
     except ValidationError as error:
-        problems = [
-            f"  {'.'.join(str(part) for part in item['loc']) or '(top level)'}: {item['msg']}"
-            for item in error.errors()
-        ]
-        raise PolicyError(f"{path}: invalid policy\n" + "\n".join(problems)) from error
+        problems = validation_problems(error, rename=_top_level, limit=None)
+        raise PolicyError(
+            f"{path}: invalid policy\n" + "\n".join(f"  {line}" for line in problems)
+        ) from error
+
+
+def _top_level(path: str) -> str:
+    return "(top level)" if path == "payload" else path

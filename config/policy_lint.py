@@ -209,6 +209,13 @@ def _unreachable_steps(policy: Policy) -> Iterator[Finding]:
     """An ack-chain page never fires when another rule always engages its level strictly earlier."""
     escalation = policy.escalation
     for index, rule in enumerate(escalation.open_escalations):
+        if not rule.after:
+            yield Finding(
+                severity="warning",
+                path=f"escalation.open_escalations[{index}].after",
+                message=f"names no severity, so level {rule.level} is never engaged by this rule",
+                fix="add SEV-n: DURATION entries, or remove the rule",
+            )
         if rule.level == 1:
             yield Finding(
                 severity="warning",
@@ -221,10 +228,10 @@ def _unreachable_steps(policy: Policy) -> Iterator[Finding]:
             continue
         step = _shortest_ack_step(policy, severity)
         for rule in escalation.open_escalations:
-            if not 2 <= rule.level <= len(escalation.levels):
+            engaged_at = rule.after.get(severity)
+            if engaged_at is None or not 2 <= rule.level <= len(escalation.levels):
                 continue
             chain_at = step * (rule.level - 1)
-            engaged_at = timedelta(0) if severity in rule.immediately_for else rule.after
             if engaged_at < chain_at:
                 name = escalation.levels[rule.level - 1].name
                 yield Finding(

@@ -1,7 +1,9 @@
 """Deliver one notification, from workflow code: each route group tries its channels in fallback order.
 
-Per channel, the notify activity retries with backoff (5xx, timeouts on deduping channels); a refusal (4xx)
-or exhausted retries move to the next channel of that group. An unknown delivery (a non-deduping channel
+Per channel, the notify activity retries with backoff (5xx, timeouts on deduping channels); a refusal (4xx),
+exhausted retries or a spent `routing.delivery_budget` move to the next channel of that group, so one channel
+that keeps answering "later" cannot hold a page past its budget (a provider's Retry-After is capped at the
+retry policy's maximum interval by the activity). An unknown delivery (a non-deduping channel
 that timed out after sending) stops the chain: a second channel would likely double the message. Nothing
 here raises: a channel that stays down is a recorded failure, never a failed incident.
 """
@@ -13,42 +15,61 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy
-from temporalio.exceptions import ActivityError, RetryState
+from temporalio.exceptions import ActivityError, RetryState, TimeoutType
+from temporalio.exceptions import TimeoutError as ActivityTimeout
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.durations import format_duration
     from workflows.messages.activities import ActivityName
     from workflows.messages.notifications import ChannelAttempt, DeliveryResult, Notification
     from workflows.routing import RouteGroup, Routing
 
+# One attempt's limit. A channel's own answer timeout must fit inside it (config/channels.py refuses one that
+# does not): an attempt timed out by Temporal is retried while its HTTP call may still deliver.
 NOTIFY_TIMEOUT = timedelta(seconds=30)
-MAXIMUM_BACKOFF = timedelta(seconds=30)
 
 
 def retry_policy(routing: Routing) -> RetryPolicy:
     return RetryPolicy(
         initial_interval=timedelta(seconds=routing.retry_initial_seconds),
-        maximum_interval=MAXIMUM_BACKOFF,
+        maximum_interval=timedelta(seconds=routing.retry_maximum_seconds),
         maximum_attempts=routing.retry_maximum_attempts,
         non_retryable_error_types=["ChannelRefused", "UnknownChannel"],
     )
 
 
-def _failure(error: ActivityError, retry: RetryPolicy) -> tuple[str, int]:
+def _attempt_of(failure: BaseException | None) -> int:
+    """The attempt number the notify activity put in its failure's details (1 when it is not there)."""
+    details = getattr(failure, "details", None) or [1]
+    return details[0] if isinstance(details[0], int) else 1
+
+
+def _failure(error: ActivityError, retry: RetryPolicy, budget: timedelta) -> tuple[str, int]:
     """The channel's own message and how many attempts it took, as far as the history tells."""
     cause = error.cause or error
+    spent = f"delivery budget of {format_duration(budget)} spent"
+    if isinstance(cause, ActivityTimeout) and cause.type is TimeoutType.SCHEDULE_TO_CLOSE:
+        last = cause.cause  # the last finished attempt's own failure, when there was one
+        message = getattr(last, "message", None)
+        if message is None:
+            return f"{spent}: no answer", 1
+        return f"{spent}: {message}", _attempt_of(last)  # attempts that answered; one may have been under way
     message = getattr(cause, "message", None) or str(cause)
+    if error.retry_state is RetryState.TIMEOUT:  # the next retry would not start within the budget
+        return f"{spent}: {message}", _attempt_of(cause)
     if error.retry_state is RetryState.MAXIMUM_ATTEMPTS_REACHED:
         return f"gave up after {retry.maximum_attempts} attempts: {message}", retry.maximum_attempts
     if error.retry_state is RetryState.NON_RETRYABLE_FAILURE:
-        details = getattr(cause, "details", None) or [1]
-        attempt = details[0] if isinstance(details[0], int) else 1
+        attempt = _attempt_of(cause)
         if attempt > 1:
             return f"refused on attempt {attempt}, not retried: {message}", attempt
         return f"refused, not retried: {message}", 1
     return f"{message} ({error.retry_state.name.lower() if error.retry_state else 'failed'})", 1
 
 
-async def _deliver_group(draft: Notification, group: RouteGroup, retry: RetryPolicy) -> list[ChannelAttempt]:
+async def _deliver_group(
+    draft: Notification, group: RouteGroup, retry: RetryPolicy, budget: timedelta
+) -> list[ChannelAttempt]:
     tried: list[ChannelAttempt] = []
     label = f"/{group.label}" if group.label else ""
     for channel in group.channels:
@@ -66,10 +87,11 @@ async def _deliver_group(draft: Notification, group: RouteGroup, retry: RetryPol
                 notification,
                 result_type=DeliveryResult,
                 start_to_close_timeout=NOTIFY_TIMEOUT,
+                schedule_to_close_timeout=budget,
                 retry_policy=retry,
             )
         except ActivityError as error:
-            detail, attempts = _failure(error, retry)
+            detail, attempts = _failure(error, retry, budget)
             tried.append(ChannelAttempt(channel=channel, recipients=group.names, outcome="failed",
                                         detail=detail, attempts=attempts))  # fmt: skip
             continue
@@ -116,5 +138,6 @@ async def deliver(
 ) -> DeliveryResult:
     """Send `draft` to every group at once (one person's retries never delay another's page)."""
     retry = retry_policy(routing)
-    results = await asyncio.gather(*(_deliver_group(draft, group, retry) for group in groups))
+    budget = routing.delivery_budget
+    results = await asyncio.gather(*(_deliver_group(draft, group, retry, budget) for group in groups))
     return summarize(draft, step, list(results))

@@ -15,11 +15,17 @@ Duties:
 - business      customer support / executive briefing / compliance, by their deadline or at resolution;
 - regulatory    reminders and the notification deadline, until a human records the notification;
 - status        an update is due every interval; a miss nudges comms, then escalates to the IC.
+
+Two rules apply across them: a page that failed on every channel is offered again after
+`escalation.page_retry.every` (the workflow records the failure in `failed` instead of `done`), and a snooze
+moves pages, notices and nudges to its end, except while the incident is SEV-1 and never a human `escalate`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Set
 from datetime import datetime, timedelta
+from enum import StrEnum
 from typing import Literal
 
 from pydantic import BaseModel, Field
@@ -27,24 +33,65 @@ from pydantic import BaseModel, Field
 from workflows.durations import format_duration
 from workflows.messages.alerts import Impact
 from workflows.messages.common import Severity
-from workflows.policy import NEXT_BUSINESS_DAY, BusinessEscalation, BusinessHours, EscalationPolicy, Policy
+from workflows.policy import (
+    NEXT_BUSINESS_DAY,
+    BusinessEscalation,
+    BusinessHours,
+    EscalationPolicy,
+    PageRetry,
+    Policy,
+)
 from workflows.roster import WEEKDAYS
 
-ObligationKind = Literal[
-    "page", "notice", "business", "regulatory", "nudge", "update", "customer_update", "ack_notice"
-]
-SNOOZABLE = {"page", "notice", "nudge"}
+
+class DutyKind(StrEnum):
+    """What performing the duty means: page a level, or send one kind of notice. Values are the old strings."""
+
+    PAGE = "page"
+    NOTICE = "notice"
+    BUSINESS = "business"
+    REGULATORY = "regulatory"
+    NUDGE = "nudge"
+    UPDATE = "update"
+    CUSTOMER_UPDATE = "customer_update"
+    ACK_NOTICE = "ack_notice"
+
+
+class DutyRule(StrEnum):
+    """Which rule of the policy (or which human command) made the duty due."""
+
+    ACK_CHAIN = "ack_chain"
+    STILL_OPEN = "still_open"
+    CROSS_TEAM = "cross_team"
+    MANUAL = "manual"
+    POSTED_UPDATE = "posted_update"
+    ACKNOWLEDGED = "acknowledged"
+    MANAGEMENT = "management"
+    BUSINESS = "business"
+    REGULATORY = "regulatory"
+    STATUS_CADENCE = "status_cadence"
+
+
+SNOOZABLE = {DutyKind.PAGE, DutyKind.NOTICE, DutyKind.NUDGE}
 
 
 class Obligation(BaseModel):
+    """One duty. The id is stable (it is stored in `done` of running incidents); the fields say the rest, so
+    nobody parses the id."""
+
     id: str
-    kind: ObligationKind
+    kind: DutyKind
+    rule: DutyRule
     due_at: datetime
     description: str
     targets: list[str]
-    level: int | None = None
-    ack_chain: bool = False
-    update_index: int | None = Field(default=None, description="the posted update this duty sends")
+    level: int | None = Field(default=None, description="the level a page engages")
+    update_index: int | None = Field(default=None, description="the posted update it sends")
+    attempt: int = Field(default=1, description="which try of a page this is; >1 after failures")
+
+    @property
+    def ack_chain(self) -> bool:
+        return self.rule is DutyRule.ACK_CHAIN
 
 
 class EscalationFacts(BaseModel):
@@ -68,6 +115,10 @@ class EscalationFacts(BaseModel):
         default_factory=dict, description="updates posted and not yet sent: index -> (when, audience)"
     )
     done: set[str] = Field(default_factory=set)
+    failed: dict[str, list[datetime]] = Field(
+        default_factory=dict,
+        description="page duty id -> when its delivery failed on every channel (the id is not in `done`)",
+    )
 
 
 def next_business_day(moment: datetime, hours: BusinessHours) -> datetime:
@@ -109,11 +160,11 @@ def _ack_chain(policy: EscalationPolicy, facts: EscalationFacts) -> list[Obligat
         duties.append(
             Obligation(
                 id=f"ack/{number}",
-                kind="page",
+                kind=DutyKind.PAGE,
+                rule=DutyRule.ACK_CHAIN,
                 due_at=start + step * (number - 1),
                 level=number,
                 targets=level.targets,
-                ack_chain=True,
                 description=f"page level {number} ({level.name})"
                 + (" if nobody acknowledges" if number > 1 else ""),
             )
@@ -123,11 +174,11 @@ def _ack_chain(policy: EscalationPolicy, facts: EscalationFacts) -> list[Obligat
         duties.append(
             Obligation(
                 id=f"ack/{final}/repeat-{repeat}",
-                kind="page",
+                kind=DutyKind.PAGE,
+                rule=DutyRule.ACK_CHAIN,
                 due_at=start + step * (final - 1 + repeat),
                 level=final,
                 targets=levels[-1].targets,
-                ack_chain=True,
                 description=f"re-page level {final} ({levels[-1].name}) if nobody acknowledges",
             )
         )
@@ -139,23 +190,19 @@ def _open_and_cross_team(policy: EscalationPolicy, facts: EscalationFacts) -> li
         return []
     duties = []
     for rule in policy.open_escalations:
-        if rule.level in facts.engaged_levels:
-            continue
-        at_once = facts.severity in rule.immediately_for
+        after = rule.after.get(facts.severity)
+        if after is None or rule.level in facts.engaged_levels:
+            continue  # absent: this severity is never escalated to the level by time alone
         level = policy.levels[rule.level - 1]
         duties.append(
             Obligation(
                 id=f"open/{rule.level}",
-                kind="page",
+                kind=DutyKind.PAGE,
+                rule=DutyRule.STILL_OPEN,
                 level=rule.level,
                 targets=level.targets,
-                due_at=facts.response_started_at + (timedelta(0) if at_once else rule.after),
-                description=f"engage level {rule.level} ({level.name}): "
-                + (
-                    f"{facts.severity.value} engages it at once"
-                    if at_once
-                    else f"still open after {format_duration(rule.after)}"
-                ),
+                due_at=facts.response_started_at + after,
+                description=f"engage level {rule.level} ({level.name}): {rule.describe(facts.severity)}",
             )
         )
     cross = policy.cross_team_level
@@ -164,7 +211,8 @@ def _open_and_cross_team(policy: EscalationPolicy, facts: EscalationFacts) -> li
         duties.append(
             Obligation(
                 id=f"cross-team/{cross}",
-                kind="page",
+                kind=DutyKind.PAGE,
+                rule=DutyRule.CROSS_TEAM,
                 level=cross,
                 targets=level.targets,
                 due_at=facts.cross_team_since,
@@ -183,7 +231,8 @@ def _manual(policy: EscalationPolicy, facts: EscalationFacts) -> list[Obligation
         duties.append(
             Obligation(
                 id=f"manual/{number}",
-                kind="page",
+                kind=DutyKind.PAGE,
+                rule=DutyRule.MANUAL,
                 level=number,
                 targets=level.targets,
                 due_at=requested_at,
@@ -196,17 +245,23 @@ def _manual(policy: EscalationPolicy, facts: EscalationFacts) -> list[Obligation
 def _posted_updates(facts: EscalationFacts) -> list[Obligation]:
     """A posted status update goes out to its audience, also after resolution."""
     audiences = {"internal": ["incident:paged", "incident:roles"], "customer": ["function:customer_support"]}
-    return [
-        Obligation(
-            id=f"update/{index}",
-            kind="update" if audience == "internal" else "customer_update",
-            due_at=posted_at,
-            targets=audiences[audience],
-            description=f"send the {audience} status update",
-            update_index=index,
+    duties = []
+    for index, (posted_at, audience) in sorted(facts.posted_updates.items()):
+        duty_id = f"update/{index}"
+        if duty_id in facts.done:
+            continue
+        duties.append(
+            Obligation(
+                id=duty_id,
+                kind=DutyKind.UPDATE if audience == "internal" else DutyKind.CUSTOMER_UPDATE,
+                rule=DutyRule.POSTED_UPDATE,
+                due_at=posted_at,
+                targets=audiences[audience],
+                update_index=index,
+                description=f"send the {audience} status update",
+            )
         )
-        for index, (posted_at, audience) in sorted(facts.posted_updates.items())
-    ]
+    return duties
 
 
 def _acknowledgement_notice(facts: EscalationFacts) -> list[Obligation]:
@@ -216,7 +271,8 @@ def _acknowledgement_notice(facts: EscalationFacts) -> list[Obligation]:
     return [
         Obligation(
             id="acknowledged",
-            kind="ack_notice",
+            kind=DutyKind.ACK_NOTICE,
+            rule=DutyRule.ACKNOWLEDGED,
             due_at=facts.acknowledged_at,
             targets=["incident:paged"],
             description="tell everyone paged that the incident is acknowledged",
@@ -233,7 +289,8 @@ def _management(policy: Policy, facts: EscalationFacts) -> list[Obligation]:
     return [
         Obligation(
             id=f"management/{facts.severity.value}",
-            kind="notice",
+            kind=DutyKind.NOTICE,
+            rule=DutyRule.MANAGEMENT,
             targets=notice.notify,
             due_at=facts.response_started_at + notice.within,
             description=f"{facts.severity.value} management notification (within {format_duration(notice.within)})",
@@ -260,7 +317,8 @@ def _business(policy: Policy, facts: EscalationFacts) -> list[Obligation]:
         duties.append(
             Obligation(
                 id=f"business/{rule.name}",
-                kind="business",
+                kind=DutyKind.BUSINESS,
+                rule=DutyRule.BUSINESS,
                 targets=rule.notify,
                 due_at=due,
                 description=f"notify {rule.name} (within {format_duration(rule.within)})",
@@ -277,7 +335,8 @@ def _regulatory(policy: Policy, facts: EscalationFacts) -> list[Obligation]:
     duties = [
         Obligation(
             id=f"regulatory/reminder-{index}",
-            kind="regulatory",
+            kind=DutyKind.REGULATORY,
+            rule=DutyRule.REGULATORY,
             targets=rules.notify,
             due_at=since + after,
             description=f"regulatory notification reminder ({format_duration(after)} of {format_duration(rules.deadline)} elapsed)",
@@ -288,7 +347,8 @@ def _regulatory(policy: Policy, facts: EscalationFacts) -> list[Obligation]:
     duties.append(
         Obligation(
             id="regulatory/deadline",
-            kind="regulatory",
+            kind=DutyKind.REGULATORY,
+            rule=DutyRule.REGULATORY,
             targets=rules.notify,
             due_at=since + rules.deadline,
             description="regulatory notification deadline reached: record it with record_regulatory_notification",
@@ -303,33 +363,89 @@ def _status_updates(policy: Policy, facts: EscalationFacts) -> list[Obligation]:
         return []
     anchor = facts.last_update_at or facts.response_started_at
     tag = anchor.isoformat()
-    for slot in range(1, len(facts.done) + 2):
-        due = anchor + interval * slot
-        nudge = Obligation(
-            id=f"status/{tag}/{slot}/nudge",
-            kind="nudge",
-            due_at=due,
-            targets=["role:communications"],
-            description="status update due: nudge communications",
-        )
-        escalation = Obligation(
-            id=f"status/{tag}/{slot}/escalate",
-            kind="nudge",
-            targets=["role:incident_commander"],
-            due_at=due + policy.status_updates.escalate_after,
-            description="status update missed: escalate to the incident commander",
-        )
-        pending = [duty for duty in (nudge, escalation) if duty.id not in facts.done]
-        if pending:
-            return pending
-    return []
+    slot = _first_open_slot(tag, facts.done)
+    due = anchor + interval * slot
+    nudge = Obligation(
+        id=f"status/{tag}/{slot}/nudge",
+        kind=DutyKind.NUDGE,
+        rule=DutyRule.STATUS_CADENCE,
+        due_at=due,
+        targets=["role:communications"],
+        description="status update due: nudge communications",
+    )
+    escalation = Obligation(
+        id=f"status/{tag}/{slot}/escalate",
+        kind=DutyKind.NUDGE,
+        rule=DutyRule.STATUS_CADENCE,
+        targets=["role:incident_commander"],
+        due_at=due + policy.status_updates.escalate_after,
+        description="status update missed: escalate to the incident commander",
+    )
+    return [duty for duty in (nudge, escalation) if duty.id not in facts.done]
+
+
+def _first_open_slot(tag: str, done: Set[str]) -> int:
+    """The first cadence slot since the anchor whose nudge or escalation is not done yet.
+
+    Slot n+1 is only offered once slot n is done, so the done slots of one anchor are a prefix 1..n: gallop
+    then bisect, O(log n) lookups whatever the incident's age (ids of earlier anchors may be dropped, but
+    not the prefix of the current one)."""
+
+    def finished(slot: int) -> bool:
+        return f"status/{tag}/{slot}/nudge" in done and f"status/{tag}/{slot}/escalate" in done
+
+    if not finished(1):
+        return 1
+    low, high = 1, 2  # finished(low) holds, finished(high) is unknown
+    while finished(high):
+        low, high = high, high * 2
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (middle, high) if finished(middle) else (low, middle)
+    return high
+
+
+def _retried(duty: Obligation, failures: list[datetime], retry: PageRetry) -> Obligation | None:
+    """A page that failed on every channel, offered again after the backoff; None once its tries are spent."""
+    if len(failures) >= retry.attempts:
+        return None
+    attempt = len(failures) + 1
+    return duty.model_copy(
+        update={
+            "due_at": max(duty.due_at, max(failures) + retry.every),
+            "attempt": attempt,
+            "description": f"{duty.description} (try {attempt} of {retry.attempts}: "
+            "the last failed on every channel)",
+        }
+    )
 
 
 def _snoozed(duty: Obligation, facts: EscalationFacts) -> Obligation:
+    """A snooze holds pages, notices and nudges until it ends, but not while the incident is SEV-1 (an upgrade
+    ends it at once) and never a human `escalate`: someone asked for that level now."""
     until = facts.snoozed_until
-    if until is None or duty.kind not in SNOOZABLE or duty.due_at >= until:
+    if (
+        until is None
+        or duty.due_at >= until
+        or duty.kind not in SNOOZABLE
+        or duty.rule is DutyRule.MANUAL
+        or facts.severity is Severity.SEV1
+    ):
         return duty
     return duty.model_copy(update={"due_at": until, "description": f"{duty.description} (after the snooze)"})
+
+
+def _offered(duty: Obligation, policy: Policy, facts: EscalationFacts) -> Obligation | None:
+    """The duty as it stands now: None when done or out of tries, else retried and snoozed as due."""
+    if duty.id in facts.done:
+        return None
+    failures = facts.failed.get(duty.id) if duty.kind is DutyKind.PAGE else None
+    if failures:
+        retried = _retried(duty, failures, policy.escalation.page_retry)
+        if retried is None:
+            return None
+        duty = retried
+    return _snoozed(duty, facts)
 
 
 def pending_obligations(policy: Policy, facts: EscalationFacts) -> list[Obligation]:
@@ -345,5 +461,5 @@ def pending_obligations(policy: Policy, facts: EscalationFacts) -> list[Obligati
         *_regulatory(policy, facts),
         *_status_updates(policy, facts),
     ]
-    pending = [_snoozed(duty, facts) for duty in duties if duty.id not in facts.done]
-    return sorted(pending, key=lambda duty: duty.due_at)
+    offered = [duty for duty in (_offered(duty, policy, facts) for duty in duties) if duty is not None]
+    return sorted(offered, key=lambda duty: duty.due_at)

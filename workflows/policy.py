@@ -8,17 +8,41 @@ Every timing is a policy value; the defaults are the ones documented in docs/pol
 from __future__ import annotations
 
 from datetime import time, timedelta
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import (
+    Field,
+    ValidationError,
+    ValidationInfo,
+    ValidatorFunctionWrapHandler,
+    WrapValidator,
+    model_validator,
+)
 
-from workflows.durations import Duration
+from workflows.durations import NonNegativeDuration, PositiveDuration, format_duration
 from workflows.messages.common import Contract, RoleName, Severity
 from workflows.roster import WEEKDAYS, Roster, Weekday
 from workflows.routing import Routing
 
 NEXT_BUSINESS_DAY = "next_business_day"
-AckDeadline = Duration | Literal["next_business_day"]
+
+
+def _one_ack_deadline_error(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """One message for the two forms, instead of one per branch of the union."""
+    try:
+        return handler(value)
+    except ValidationError:
+        raise ValueError(
+            f"expected a duration longer than 0s (15m, 2h) or {NEXT_BUSINESS_DAY}, got {value!r}"
+        ) from None
+
+
+AckDeadline = Annotated[
+    PositiveDuration | Literal["next_business_day"], WrapValidator(_one_ack_deadline_error)
+]
+# Validation context of a policy read from a file a human edits (config/policy_file.py), as opposed to a
+# snapshot pinned in an incident's history, which must stay readable in the shape it was written in.
+FROM_FILE = {"from_file": True}
 
 
 def _by_severity(sev1: float, sev2: float, sev3: float) -> dict[Severity, float]:
@@ -65,11 +89,58 @@ class EscalationLevel(Contract):
 
 
 class OpenEscalation(Contract):
-    """Engage a level when the incident is still open after a while, whether or not it was acknowledged."""
+    """Engage a level while the incident stays open, acknowledged or not, this long after the response started.
+
+    Per severity, so a SEV-4 left open over a weekend never wakes the executives: `0s` engages the level at
+    once, a severity left out is never escalated to this level by time alone (the ack chain and a human
+    `escalate` still can)."""
 
     level: int = Field(ge=1)
-    after: Duration
-    immediately_for: list[Severity] = Field(default_factory=list)
+    after: dict[Severity, NonNegativeDuration] = Field(
+        default_factory=dict,
+        description="severity -> how long open before this level is engaged; absent = never",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_the_single_duration_form(cls, data: Any, info: ValidationInfo) -> Any:
+        """Before per-severity escalation a rule read `{level: 3, after: 4h, immediately_for: [SEV-1]}` for every
+        severity. Snapshots pinned in running incidents keep that meaning (so their replay is unchanged); a
+        policy file must say it per severity, because the old form is what paged executives for a SEV-4."""
+        if not isinstance(data, dict):
+            return data
+        single = "immediately_for" in data or not isinstance(data.get("after", {}), dict)
+        if not single:
+            return data
+        if info.context and info.context.get("from_file"):
+            raise ValueError(
+                "'after' takes one duration per severity now, e.g. after: {SEV-1: 0s, SEV-2: 4h, SEV-3: 4h} "
+                "(a severity left out is never escalated by time; 'immediately_for' is gone: write 0s)"
+            )
+        rule = dict(data)
+        at_once = [Severity(value) for value in rule.pop("immediately_for", None) or []]
+        after = rule.get("after")
+        rule["after"] = {severity: timedelta(0) if severity in at_once else after for severity in Severity}
+        return rule
+
+    def describe(self, severity: Severity) -> str:
+        """Why the level is engaged, for the duty's description: "SEV-1 engages it at once", "still open after 4h"."""
+        after = self.after[severity]
+        return (
+            f"{severity.value} engages it at once"
+            if not after
+            else f"still open after {format_duration(after)}"
+        )
+
+
+class PageRetry(Contract):
+    """A page that failed on every channel is tried again, so an outage of one provider is not a silent miss.
+
+    The ack chain goes on escalating on its own schedule meanwhile; a retried page that gets through counts as
+    that level engaged."""
+
+    every: PositiveDuration = Field(default=timedelta(minutes=5), description="wait after a failed page")
+    attempts: int = Field(default=6, ge=1, description="tries in all, the first included (1: never retried)")
 
 
 def _default_levels() -> list[EscalationLevel]:
@@ -80,6 +151,18 @@ def _default_levels() -> list[EscalationLevel]:
             targets=["team:engineering_manager", "team:director", "cross_team:tech_lead"],
         ),
         EscalationLevel(name="executive", targets=["function:executives", "function:business_stakeholders"]),
+    ]
+
+
+def _default_open_escalations() -> list[OpenEscalation]:
+    """The incident guide's matrix: management after an hour open; executives at once for SEV-1, after 4h for
+    SEV-2 and SEV-3, and never by time alone for SEV-4 (nor management: a SEV-4 waits for business hours)."""
+    hour = timedelta(hours=1)
+    return [
+        OpenEscalation(level=2, after={Severity.SEV1: hour, Severity.SEV2: hour, Severity.SEV3: hour}),
+        OpenEscalation(
+            level=3, after={Severity.SEV1: timedelta(0), Severity.SEV2: 4 * hour, Severity.SEV3: 4 * hour}
+        ),
     ]
 
 
@@ -96,18 +179,14 @@ class EscalationPolicy(Contract):
     business_hours: BusinessHours = Field(default_factory=BusinessHours)
     levels: list[EscalationLevel] = Field(default_factory=_default_levels, min_length=1)
     final_level_repeats: int = Field(default=2, ge=0, description="re-pages of the last level, then silence")
-    open_escalations: list[OpenEscalation] = Field(
-        default_factory=lambda: [
-            OpenEscalation(level=2, after=timedelta(hours=1)),
-            OpenEscalation(level=3, after=timedelta(hours=4), immediately_for=[Severity.SEV1]),
-        ]
-    )
+    open_escalations: list[OpenEscalation] = Field(default_factory=_default_open_escalations)
     cross_team_level: int | None = Field(default=2, description="engage this level when >1 team is involved")
     fallback_targets: list[str] = Field(
         default_factory=lambda: ["on-call"],
         description="paged when a level resolves to nobody, so a page is never silently dropped",
     )
-    max_snooze: Duration = timedelta(hours=4)
+    page_retry: PageRetry = Field(default_factory=PageRetry)
+    max_snooze: PositiveDuration = timedelta(hours=4)
 
     @model_validator(mode="after")
     def _complete(self) -> EscalationPolicy:
@@ -127,7 +206,7 @@ class EscalationPolicy(Contract):
 class Notice(Contract):
     """Tell an audience within a window; skipped if a page already reached `satisfied_by_level`."""
 
-    within: Duration
+    within: NonNegativeDuration
     notify: list[str] = Field(min_length=1)
     satisfied_by_level: int | None = None
 
@@ -147,7 +226,7 @@ class BusinessEscalation(Contract):
 
     name: str = Field(min_length=1)
     when: Literal["customer_facing", "sev1", "data_or_compliance"]
-    within: Duration
+    within: NonNegativeDuration
     notify: list[str] = Field(min_length=1)
 
 
@@ -174,22 +253,24 @@ def _default_business() -> list[BusinessEscalation]:
 class RegulatoryPolicy(Contract):
     """Data breach or compliance impact: a notification deadline, reminders until a human records it done."""
 
-    deadline: Duration = timedelta(hours=72)
-    reminders: list[Duration] = Field(default_factory=lambda: [timedelta(hours=24), timedelta(hours=48)])
+    deadline: PositiveDuration = timedelta(hours=72)
+    reminders: list[PositiveDuration] = Field(
+        default_factory=lambda: [timedelta(hours=24), timedelta(hours=48)]
+    )
     notify: list[str] = Field(default_factory=lambda: ["function:compliance", "role:incident_commander"])
 
 
 class StatusCadence(Contract):
     """Status updates are due every interval until resolved; a miss nudges comms, then escalates to the IC."""
 
-    every: dict[Severity, Duration] = Field(
+    every: dict[Severity, PositiveDuration] = Field(
         default_factory=lambda: {
             Severity.SEV1: timedelta(minutes=30),
             Severity.SEV2: timedelta(hours=1),
             Severity.SEV3: timedelta(days=1),
         }
     )
-    escalate_after: Duration = Field(
+    escalate_after: PositiveDuration = Field(
         default=timedelta(minutes=15), description="after the nudge, page the IC"
     )
 
@@ -215,6 +296,7 @@ class RolePolicy(Contract):
 
 class Policy(Contract):
     name: str = "default"
+
     severity: SeverityMatrix = Field(default_factory=SeverityMatrix)
     roster: Roster = Field(default_factory=Roster)
     escalation: EscalationPolicy = Field(default_factory=EscalationPolicy)
@@ -228,7 +310,7 @@ class Policy(Contract):
     health_checks: dict[str, str] = Field(
         default_factory=dict, description="service -> URL whose 2xx answer means healthy"
     )
-    detection_timeout: Duration = Field(
+    detection_timeout: PositiveDuration = Field(
         default=timedelta(hours=1),
         description="an incident that receives no valid alert or declaration within this closes itself",
     )

@@ -15,8 +15,11 @@ Channels are names only: the worker maps them to adapters and credentials.
 
 from __future__ import annotations
 
-from pydantic import Field
+from datetime import timedelta
 
+from pydantic import Field, model_validator
+
+from workflows.durations import PositiveDuration
 from workflows.messages.common import Contract, Severity
 from workflows.messages.notifications import NotificationKind, Recipient
 from workflows.roster import Roster
@@ -55,7 +58,25 @@ class Routing(Contract):
     )
     bridge: str | None = Field(default=None, description="conference bridge URL shown in SEV-1/SEV-2 pages")
     retry_initial_seconds: float = Field(default=1.0, gt=0, description="first retry backoff per channel")
+    retry_maximum_seconds: float = Field(
+        default=30.0, gt=0, description="longest backoff per channel, a provider's Retry-After included"
+    )
     retry_maximum_attempts: int = Field(default=5, ge=1, description="attempts per channel before fallback")
+    delivery_budget: PositiveDuration = Field(
+        default=timedelta(seconds=60),
+        description="longest one channel may take, its retries included, before the next channel is tried",
+    )
+
+    @model_validator(mode="after")
+    def _backoff_grows(self) -> Routing:
+        # Temporal refuses a retry policy whose maximum interval is below its initial one, and it would refuse
+        # it when the first page is scheduled: say so when the policy loads instead.
+        if self.retry_maximum_seconds < self.retry_initial_seconds:
+            raise ValueError(
+                f"retry_maximum_seconds ({self.retry_maximum_seconds:g}) must be at least "
+                f"retry_initial_seconds ({self.retry_initial_seconds:g})"
+            )
+        return self
 
 
 class RouteGroup(Contract):

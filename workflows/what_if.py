@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pydantic import BaseModel, Field
 
 from workflows.escalation import (
+    DutyKind,
     EscalationFacts,
     Obligation,
     has_data_or_compliance_impact,
@@ -93,10 +94,10 @@ def _perform(
     start: datetime,
 ) -> WhatIfStep:
     people = resolve_people(policy, duty.targets, team=team, moment=duty.due_at, roles=roles, paged=paged)
-    fallback = duty.kind == "page" and not people
+    fallback = duty.kind is DutyKind.PAGE and not people
     if fallback:
         people = list(policy.escalation.fallback_targets)
-    if duty.kind == "page":
+    if duty.kind is DutyKind.PAGE:
         facts.engaged_levels.append(duty.level or 1)
         paged += [person for person in people if person not in paged]
     facts.done.add(duty.id)

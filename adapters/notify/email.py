@@ -6,6 +6,7 @@ mail clients that thread or dedupe by Message-ID show it once."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import ssl
 from email.message import EmailMessage
@@ -90,17 +91,18 @@ class EmailChannel:
         except LookupError as missing:
             raise refused(self.name, str(missing)) from None
         try:
-            await aiosmtplib.send(
-                self.message(notification, to),
-                hostname=self.options.host,
-                port=self.options.port,
-                username=self.options.username,
-                password=password,
-                use_tls=self.options.security == "ssl",
-                start_tls=self.options.security == "starttls",
-                tls_context=self._tls_context(),
-                timeout=self.options.timeout,
-            )
+            async with asyncio.timeout(self.options.timeout):  # aiosmtplib's timeout is per SMTP command
+                await aiosmtplib.send(
+                    self.message(notification, to),
+                    hostname=self.options.host,
+                    port=self.options.port,
+                    username=self.options.username,
+                    password=password,
+                    use_tls=self.options.security == "ssl",
+                    start_tls=self.options.security == "starttls",
+                    tls_context=self._tls_context(),
+                    timeout=self.options.timeout,
+                )
         except aiosmtplib.SMTPRecipientsRefused as error:
             raise refused(
                 self.name, f"recipients refused: {', '.join(r.recipient for r in error.recipients)}"
@@ -110,6 +112,8 @@ class EmailChannel:
             if 500 <= error.code < 600:  # permanent: bad address, auth refused
                 raise refused(self.name, reason) from None
             raise retryable(self.name, reason) from None
+        except TimeoutError:  # retried: the Message-ID lets mail clients collapse a duplicate
+            raise retryable(self.name, f"no answer within {self.options.timeout:g} s") from None
         except (aiosmtplib.SMTPException, OSError) as error:
             raise retryable(self.name, self.redact(f"{type(error).__name__}: {error}")) from None
         return DeliveryResult(

@@ -8,6 +8,7 @@ reported as an unknown delivery instead of risking a duplicate page.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from dataclasses import dataclass, field
@@ -89,20 +90,27 @@ class HttpChannel:
         )
 
     async def _exchange(self, request: HttpRequest) -> httpx.Response:
+        """One request within `timeout` in all. httpx's timeouts are per phase (connect, write, each read), so
+        without the overall deadline an exchange could outlast the notify activity and be retried while it may
+        still deliver. Connecting gets half of it, so an unreachable host is a clean "not sent"."""
+        timeouts = httpx.Timeout(self._timeout, connect=self._timeout / 2)
         try:
-            async with httpx.AsyncClient(timeout=self._timeout) as client:
+            async with asyncio.timeout(self._timeout), httpx.AsyncClient(timeout=timeouts) as client:
                 response = await client.request(
                     request.method, request.url, content=request.body, headers=request.headers
                 )
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as error:
             raise retryable(self.name, f"not sent: {type(error).__name__}") from None
-        except httpx.TransportError as error:  # read/write timeout, dropped connection: it may have arrived
-            if self.idempotent:
-                raise retryable(
-                    self.name, f"no answer: {type(error).__name__}; retrying with the same key"
-                ) from None
-            raise AmbiguousDelivery(f"{type(error).__name__} after the request was sent") from None
+        except (httpx.TimeoutException, TimeoutError):  # sent, maybe arrived, no answer in time
+            raise self._no_answer(f"no answer within {self._timeout:g} s") from None
+        except httpx.TransportError as error:  # dropped connection after sending: it may have arrived
+            raise self._no_answer(f"{type(error).__name__} after the request was sent") from None
         return self._check(response)
+
+    def _no_answer(self, what: str) -> Exception:
+        if self.idempotent:
+            return retryable(self.name, f"{what}; retrying with the same key")
+        return AmbiguousDelivery(what)
 
     def _check(self, response: httpx.Response) -> httpx.Response:
         if response.is_success:

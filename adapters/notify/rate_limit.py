@@ -39,12 +39,14 @@ class TokenBucket:
         self._updated = now
 
     async def acquire(self) -> None:
-        """Take a token, waiting up to `max_wait_seconds`; beyond that raise RateLimited (no token taken)."""
+        """Take a token, waiting up to `max_wait_seconds` in all (the wait for the senders ahead included: the
+        channel's answer timeout is checked against this bound); beyond it raise RateLimited (no token taken)."""
+        started = self._clock()
         async with self._lock:  # one waiter at a time, so waiting senders keep their order
             self._refill()
             if self._tokens < 1:
                 wait = (1 - self._tokens) / self._rate
-                if wait > self._max_wait:
+                if self._clock() - started + wait > self._max_wait:
                     raise RateLimited(wait)
                 await self._sleep(wait)
                 self._refill()

@@ -52,6 +52,7 @@ class Receiver:
     script: list[tuple[int, str]] = field(default_factory=list)
     scripts: dict[str, list[tuple[int, str]]] = field(default_factory=dict)
     then: tuple[int, str] = (200, "ok")
+    headers: dict[str, str] = field(default_factory=dict)  # sent with every answer (e.g. Retry-After)
     on_request: Callable[[Received], None] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -72,7 +73,7 @@ class Receiver:
             status, text = script.pop(0) if script else self.then
         if self.on_request is not None:
             self.on_request(received)
-        return Response(text, status=status)
+        return Response(text, status=status, headers=self.headers)
 
 
 @pytest.fixture

@@ -9,9 +9,12 @@ import hmac
 import io
 import json
 import threading
+import time
+from collections.abc import Iterator
 
 import pytest
 from temporalio.exceptions import ApplicationError
+from werkzeug import Response
 
 from adapters.notify.console import ConsoleNotifier
 from tests.notify.conftest import Mailbox, Receiver, notifiers_for
@@ -254,6 +257,25 @@ async def test_slack_timeout_after_sending_is_an_unknown_delivery_not_a_retry(re
 
     assert result.outcome == "unknown" and not result.delivered
     assert "delivery unknown" in result.detail and "not retried" in result.detail
+
+
+async def test_a_channel_timeout_bounds_the_whole_exchange_not_each_read(receiver: Receiver) -> None:
+    """A receiver that dribbles its answer, a chunk every 0.1 s for 1 s: no single read waits 0.3 s, so only a
+    bound on the whole exchange stops it. The pause is the condition under test, not a speed assertion."""
+
+    def dribble() -> Iterator[bytes]:
+        for _ in range(10):
+            time.sleep(0.1)
+            yield b"."
+
+    receiver.server.clear_all_handlers()
+    receiver.server.expect_request("/x").respond_with_handler(lambda _: Response(dribble(), status=200))
+    channels = {"chan": {"type": "slack", "webhook_url": receiver.url("/x"), "timeout_seconds": 0.3}}
+
+    result = await notifiers_for(channels)["chan"].send(notification())
+
+    assert result.outcome == "unknown" and not result.delivered
+    assert result.detail.startswith("chan: delivery unknown (no answer within 0.3 s)")
 
 
 async def test_webhook_timeout_is_retried_because_the_receiver_dedupes(receiver: Receiver) -> None:

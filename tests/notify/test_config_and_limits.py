@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
 
 from adapters.notify.rate_limit import RateLimited, TokenBucket
 from adapters.notify.templates import Templates
-from config.channels import ChannelConfigError, load_channels
+from config.channels import ChannelConfigError, load_channels, parse_channels
 from config.secrets import MissingSecretError, SecretSource
 from workflows.messages.common import Severity
 from workflows.messages.notifications import Notification, NotificationKind
@@ -69,6 +70,39 @@ async def test_token_bucket_allows_a_burst_then_waits_then_refuses_long_waits() 
     with pytest.raises(RateLimited) as limited:
         await storm.acquire()  # next token in 10 s: too long to hold an activity slot
     assert limited.value.wait_seconds == pytest.approx(10.0)
+
+
+async def test_the_token_bucket_bound_includes_the_wait_behind_other_senders() -> None:
+    """Two senders at once, one token a second: the second waits 1 s behind the first, then would need 1 s
+    more. 2 s in all is above the 1.5 s bound, so it becomes a Temporal retry instead of a longer wait."""
+    now = [0.0]
+
+    async def fake_sleep(seconds: float) -> None:
+        await asyncio.sleep(0)  # the other sender arrives (and queues for the lock) while this one waits
+        now[0] += seconds
+
+    bucket = TokenBucket(
+        rate_per_minute=60, burst=1, max_wait_seconds=1.5, clock=lambda: now[0], sleep=fake_sleep
+    )
+    await bucket.acquire()
+    first, second = await asyncio.gather(bucket.acquire(), bucket.acquire(), return_exceptions=True)
+    assert first is None
+    assert isinstance(second, RateLimited) and second.wait_seconds == pytest.approx(1.0)
+
+
+def test_a_channel_answer_timeout_longer_than_a_notify_attempt_allows_is_refused_with_both_numbers() -> None:
+    slow = {"channels": {"chat": {"type": "slack", "webhook_url": "${SLACK}", "timeout_seconds": 25}}}
+    with pytest.raises(ChannelConfigError) as error:
+        parse_channels(slow, "channels.yaml")
+    assert str(error.value).startswith(
+        "channels.yaml: channel 'chat': timeout_seconds 25 s is above the 20 s a notify attempt leaves for the "
+        "answer (its 30 s timeout less 5 s of rate-limit wait and 5 s headroom)"
+    )
+    smtp = {"type": "email", "host": "127.0.0.1", "sender": "warroom@example.com", "timeout": 21}
+    with pytest.raises(ChannelConfigError, match="channel 'mail': timeout 21 s is above the 20 s"):
+        parse_channels({"channels": {"mail": smtp}}, "channels.yaml")
+    fits = {"type": "slack", "webhook_url": "${SLACK}", "timeout_seconds": 20}
+    assert parse_channels({"channels": {"chat": fits}}).channels["chat"].timeout_seconds == 20
 
 
 def test_a_worker_templates_directory_overrides_one_kind_and_still_escapes(tmp_path: Path) -> None:

@@ -209,7 +209,9 @@ async def test_a_slack_timeout_is_recorded_as_unknown_and_neither_retried_nor_do
         and [t.channel for t in delivery.tried] == ["chat"]
     )
     [event] = events(status, EventKind.DELIVERY)
-    assert event.summary.startswith("page unknown: alice: chat unknown (chat: delivery unknown (ReadTimeout")
+    assert event.summary.startswith(
+        "page unknown: alice: chat unknown (chat: delivery unknown (no answer within 0.2 s)"
+    )
     assert "not retried, the channel cannot dedupe" in event.summary
 
 

@@ -102,7 +102,10 @@ def test_a_service_owned_by_two_teams_is_an_error() -> None:
 
 def test_an_ack_step_that_another_rule_always_beats_is_a_warning() -> None:
     policy = small_policy(
-        escalation={"open_escalations": [{"level": 2, "after": "10m"}], "fallback_targets": ["carol"]}
+        escalation={
+            "open_escalations": [{"level": 2, "after": {"SEV-2": "10m"}}],
+            "fallback_targets": ["carol"],
+        }
     )
     messages = at(lint(policy), "escalation.levels[1]")
     assert any(
@@ -115,10 +118,22 @@ def test_an_ack_step_that_another_rule_always_beats_is_a_warning() -> None:
 
 def test_an_open_escalation_of_level_1_never_fires() -> None:
     policy = small_policy(
-        escalation={"open_escalations": [{"level": 1, "after": "1h"}], "fallback_targets": ["carol"]}
+        escalation={
+            "open_escalations": [{"level": 1, "after": {"SEV-3": "1h"}}],
+            "fallback_targets": ["carol"],
+        }
     )
     assert at(lint(policy), "escalation.open_escalations[0]") == [
         "level 1 is paged at once by the ack chain, so this rule never fires"
+    ]
+
+
+def test_an_open_escalation_that_names_no_severity_never_fires() -> None:
+    policy = small_policy(
+        escalation={"open_escalations": [{"level": 3, "after": {}}], "fallback_targets": ["carol"]}
+    )
+    assert at(lint(policy), "escalation.open_escalations[0].after") == [
+        "names no severity, so level 3 is never engaged by this rule"
     ]
 
 

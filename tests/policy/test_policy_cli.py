@@ -147,3 +147,27 @@ def test_explain_rejects_a_bad_option_with_its_name_and_exit_2() -> None:
     result = warroom("explain", DEFAULT_POLICY_FILE, "--service", "checkout", "--user-scope", "everyone")
     assert result.returncode == 2
     assert "'--user-scope'" in result.stderr
+
+
+def test_check_refuses_zero_and_negative_durations_and_says_why(tmp_path: Path) -> None:
+    policy = tmp_path / "zero.yaml"
+    policy.write_text("status_updates:\n  every: {SEV-1: 0s}\nrouting:\n  delivery_budget: -30\n")
+    result = warroom("check", policy)
+    assert result.returncode == 2
+    assert result.stderr.splitlines()[1:] == [
+        "  status_updates.every.SEV-1: Value error, must be longer than 0s, got 0s",
+        "  routing.delivery_budget: Value error, must be longer than 0s, got -30s",
+    ]
+
+
+def test_check_explains_the_per_severity_form_of_an_old_open_escalation(tmp_path: Path) -> None:
+    policy = tmp_path / "old.yaml"
+    policy.write_text(
+        "escalation:\n  open_escalations:\n    - {level: 3, after: 4h, immediately_for: [SEV-1]}\n"
+    )
+    result = warroom("check", policy)
+    assert result.returncode == 2
+    assert (
+        "escalation.open_escalations.0: Value error, 'after' takes one duration per severity now"
+        in result.stderr
+    )

@@ -108,3 +108,27 @@ def test_a_very_long_horizon_stops_at_a_bounded_number_of_duties() -> None:
     what_if = run(Severity.SEV1, hours=24 * 365)
     assert what_if.truncated and len(what_if.steps) == MAX_STEPS
     assert not run(Severity.SEV1, hours=24).truncated
+
+
+def test_a_sev4_left_open_over_the_weekend_never_wakes_management_or_the_executives() -> None:
+    # Friday 17:00: the ack chain waits for Monday 09:00; no "still open" rule applies to SEV-4.
+    friday = datetime(2026, 11, 27, 17, 0, tzinfo=UTC)
+    what_if = simulate(
+        POLICY,
+        severity=Severity.SEV4,
+        impact=Impact(),
+        service="checkout",
+        start=friday,
+        horizon=timedelta(hours=72),
+    )
+    pages = [(step.at, step.level) for step in what_if.steps if step.kind == "page"]
+    assert pages == [(friday, 1), (datetime(2026, 11, 30, 9, 0, tzinfo=UTC), 2)]
+
+
+def test_sev2_engages_the_executives_after_four_hours_open_even_when_acknowledged() -> None:
+    steps = run(Severity.SEV2, hours=5, ack_after=timedelta(minutes=5)).steps
+    assert [(minutes(s), s.description) for s in steps if s.kind == "page"] == [
+        (0, "page level 1 (on-call)"),
+        (60, "engage level 2 (management): still open after 1h"),
+        (240, "engage level 3 (executive): still open after 4h"),
+    ]

@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+import base64
+import json
 from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from config.policy_file import DEFAULT_POLICY_FILE, PolicyError, load_policy_file
+from workflows.messages.activities import LoadedPolicy
 from workflows.messages.common import Severity
 from workflows.policy import Policy
+
+REPLAY = Path(__file__).parents[1] / "replay" / "histories"
 
 
 def test_durations_accept_human_units(tmp_path: Path) -> None:
@@ -27,6 +32,26 @@ def test_durations_accept_human_units(tmp_path: Path) -> None:
         ("severity:\n  default_severity: SEV-7\n", "severity.default_severity"),
         ("- just\n- a list\n", "the top level must be a mapping"),
         ("escalation: [unclosed\n", "not valid YAML"),
+        (
+            "status_updates:\n  every: {SEV-2: 0s}\n",
+            "status_updates.every.SEV-2: Value error, must be longer",
+        ),
+        ("status_updates:\n  escalate_after: -60\n", "status_updates.escalate_after: Value error, must be"),
+        ("escalation:\n  max_snooze: 0s\n", "escalation.max_snooze: Value error, must be longer than 0s"),
+        ("escalation:\n  page_retry: {every: 0s}\n", "escalation.page_retry.every: Value error, must be"),
+        ("regulatory:\n  reminders: [24h, 0s]\n", "regulatory.reminders.1: Value error, must be longer"),
+        ("detection_timeout: 0s\n", "detection_timeout: Value error, must be longer than 0s, got 0s"),
+        ("routing:\n  delivery_budget: 0s\n", "routing.delivery_budget: Value error, must be longer than 0s"),
+        (
+            "escalation:\n  ack_deadline: {SEV-1: 0s, SEV-2: 1m, SEV-3: 1m, SEV-4: 1m}\n",
+            "escalation.ack_deadline.SEV-1: Value error, expected a duration longer than 0s (15m, 2h) or "
+            "next_business_day, got '0s'",
+        ),
+        (
+            "escalation:\n  open_escalations: [{level: 2, after: {SEV-1: -PT1M}}]\n",
+            "escalation.open_escalations.0.after.SEV-1: Value error, must be 0s (at once) or longer, got -1m",
+        ),
+        ("management:\n  SEV-1: {within: -PT1M, notify: [x]}\n", "management.SEV-1.within: Value error"),
     ],
 )
 def test_errors_name_the_file_and_the_path_inside_it(tmp_path: Path, text: str, expected: str) -> None:
@@ -64,3 +89,43 @@ def test_the_shipped_policy_states_exactly_the_built_in_timings() -> None:
         ), section
     assert shipped.escalation.fallback_targets == ["erin"]
     assert shipped.roster.team_of("checkout") == "payments"
+
+
+def test_zero_is_at_once_where_it_means_something(tmp_path: Path) -> None:
+    path = tmp_path / "policy.yaml"
+    path.write_text(
+        "escalation:\n  open_escalations: [{level: 3, after: {SEV-1: 0s}}]\n"
+        "management:\n  SEV-1: {within: 0s, notify: [function:executives]}\n"
+    )
+    policy = load_policy_file(path)
+    assert policy.escalation.open_escalations[0].after == {Severity.SEV1: timedelta(0)}
+    assert policy.management[Severity.SEV1].within == timedelta(0)
+
+
+def test_a_snapshot_pinned_before_per_severity_escalation_keeps_its_meaning_on_replay() -> None:
+    """Running incidents replay with the policy in their history: the old single-duration form still reads,
+    for every severity (SEV-4 included, as it did), and a bare Policy reads as a LoadedPolicy."""
+    history = json.loads((REPLAY / "incident_full_lifecycle.json").read_text())
+    pinned = next(
+        base64.b64decode(payload["data"])
+        for event in history["events"]
+        if "activityTaskCompletedEventAttributes" in event
+        for payload in event["activityTaskCompletedEventAttributes"]["result"]["payloads"]
+        if b"open_escalations" in base64.b64decode(payload["data"])
+    )
+    assert b'"immediately_for":["SEV-1"]' in pinned
+    loaded = LoadedPolicy.model_validate_json(pinned)
+    assert loaded.warning is None
+    level_3 = loaded.policy.escalation.open_escalations[1]
+    assert level_3.after == {
+        Severity.SEV1: timedelta(0),
+        Severity.SEV2: timedelta(hours=4),
+        Severity.SEV3: timedelta(hours=4),
+        Severity.SEV4: timedelta(hours=4),
+    }
+    assert Policy.model_validate_json(pinned) == loaded.policy
+
+
+def test_the_workflow_still_reading_a_bare_policy_gets_the_policy_out_of_a_loaded_policy() -> None:
+    loaded = LoadedPolicy(policy=Policy(name="pinned"), warning="policy.yaml: not valid YAML")
+    assert Policy.model_validate_json(loaded.model_dump_json()) == Policy(name="pinned")

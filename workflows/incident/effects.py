@@ -17,10 +17,10 @@ from temporalio.exceptions import ActivityError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.delivery import deliver
-    from workflows.escalation import Obligation
+    from workflows.escalation import DutyKind, Obligation
     from workflows.incident import wording
     from workflows.incident.domain import SYSTEM, Incident
-    from workflows.incident.state import DELIVERIES_KEPT
+    from workflows.incident.state import DELIVERIES_KEPT, PostedUpdate
     from workflows.incident.views import status_view, template_facts
     from workflows.messages.activities import (
         ActivityName,
@@ -89,19 +89,36 @@ class Effects:
 
     async def perform(self, duty: Obligation) -> None:
         people = self.resolve_targets(duty.targets)
-        if duty.kind == "page":
-            delivered = await self._page(duty, people)
-        else:
-            delivered = await self._send_duty(duty, people)
         response = self.state.response
-        if delivered or duty.kind != "page":
+        if duty.kind == DutyKind.PAGE and not await self._page(duty, people):
+            # Failed on every channel: not engaged, not done; the engine offers it again after a backoff.
+            response.duties_failed.setdefault(duty.id, []).append(workflow.now())
+            if duty.attempt >= self.policy.escalation.page_retry.attempts:
+                self.record(
+                    EventKind.WARNING, SYSTEM, f"{duty.description}: gave up after {duty.attempt} tries"
+                )
+        else:
+            if duty.kind != DutyKind.PAGE:
+                await self._send_duty(duty, people)
             response.duties_done.append(duty.id)
             response.duties_failed.pop(duty.id, None)
-        else:
-            response.duties_failed.setdefault(duty.id, []).append(workflow.now())
+        self._forget_finished_duties()
         self._changed()
 
+    def _forget_finished_duties(self) -> None:
+        """Keep `duties_done` bounded: ids of updates already sent and of status cadences anchored before the
+        last update can never be offered again."""
+        unsent = {f"update/{update.index}" for update in self.state.communications.unsent}
+        anchor = self.state.communications.last_update_at or self.state.lifecycle.response_started_at
+        current = f"status/{anchor.isoformat()}/" if anchor else "status/"
+        self.state.response.duties_done = [
+            duty for duty in self.state.response.duties_done
+            if not (duty.startswith("update/") and duty not in unsent)
+            and not (duty.startswith("status/") and not duty.startswith(current))
+        ]  # fmt: skip
+
     async def _page(self, duty: Obligation, people: list[str]) -> bool:
+        """True when the page reached someone (sent, or unknown: a channel that may have delivered)."""
         level = duty.level or 1
         if not people:
             people = self.policy.escalation.fallback_targets
@@ -117,24 +134,22 @@ class Effects:
             duty.id, NotificationKind.PAGE if first else NotificationKind.ESCALATION, people,
             wording.page_subject(self.state), wording.page_body(duty.description),
         )  # fmt: skip
-        if delivery.delivered:
-            if level not in response.engaged_levels:
-                response.engaged_levels.append(level)
-            outcome = "paged"
-        else:
-            outcome = "page FAILED on every channel for"
+        reached = delivery.outcome != "failed"
+        if reached and level not in response.engaged_levels:
+            response.engaged_levels.append(level)
+        outcome = "paged" if reached else f"page FAILED on every channel (try {duty.attempt}) for"
         self.record(
             EventKind.PAGED if first else EventKind.ESCALATED, SYSTEM,
             f"{outcome} level {level}: {', '.join(people)} ({duty.description})",
             channel=delivery.channel, delivered=delivery.delivered, detail=delivery.detail, duty=duty.id,
         )  # fmt: skip
-        return delivery.delivered
+        return reached
 
-    async def _send_duty(self, duty: Obligation, people: list[str]) -> bool:
+    async def _send_duty(self, duty: Obligation, people: list[str]) -> None:
         kind, event = DUTY_NOTIFICATIONS[duty.kind]
         if not people:
             self.record(EventKind.WARNING, SYSTEM, f"{duty.description}: nobody to notify (check the roster)")
-            return False
+            return
         update = self._posted_update(duty)
         body = wording.update_body(update) if update else wording.situation_body(self.state)
         delivery = await self.notify(
@@ -147,13 +162,12 @@ class Effects:
             event, SYSTEM, f"{outcome}{duty.description} -> {', '.join(people)}",
             channel=delivery.channel, delivered=delivery.delivered, detail=delivery.detail, duty=duty.id,
         )  # fmt: skip
-        return delivery.delivered
 
-    def _posted_update(self, duty: Obligation) -> Any:
-        index = getattr(duty, "update_index", None)
-        if index is None:
+    def _posted_update(self, duty: Obligation) -> PostedUpdate | None:
+        if duty.update_index is None:
             return None
-        return next((update for update in self.state.communications.unsent if update.index == index), None)
+        unsent = self.state.communications.unsent
+        return next((update for update in unsent if update.index == duty.update_index), None)
 
     # ------------------------------------------------------------------ notifications
 

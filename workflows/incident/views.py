@@ -36,6 +36,7 @@ def duty_facts(state: IncidentState) -> EscalationFacts:
         manual_requests=response.manual_requests,
         posted_updates={update.index: (update.at, update.audience) for update in state.communications.unsent},
         done=set(response.duties_done),
+        failed=response.duties_failed,
     )
 
 

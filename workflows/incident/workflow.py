@@ -30,7 +30,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.incident.handlers import CommandHandlers
     from workflows.incident.state import Cause, ContinuedIncident, IncidentState, Lifecycle
     from workflows.incident.views import duty_facts, result_view, status_view
-    from workflows.messages.activities import ActivityName, LoadPolicyRequest
+    from workflows.messages.activities import ActivityName, LoadedPolicy, LoadPolicyRequest
     from workflows.messages.alerts import IncidentInput
     from workflows.messages.commands import Command, CommandVerdict
     from workflows.messages.common import Phase
@@ -115,13 +115,14 @@ class IncidentWorkflow(CommandHandlers):
 
     async def _pin_policy(self) -> None:
         """Read once, so a later edit on the worker never changes this incident."""
-        policy = await workflow.execute_activity(
+        loaded = await workflow.execute_activity(
             ActivityName.LOAD_POLICY,
             LoadPolicyRequest(incident_id=self.state.incident_id),
-            result_type=Policy,
+            result_type=LoadedPolicy,
             start_to_close_timeout=QUICK_ACTIVITY,
         )
-        self.incident.pin_policy(policy, None, workflow.now())
+        # A file broken after the worker started falls back to the policy validated at start: warned, paged.
+        self.incident.pin_policy(loaded.policy, loaded.warning, workflow.now())
         self._sync()
 
     async def _detect(self) -> bool:

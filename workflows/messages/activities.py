@@ -3,15 +3,40 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from workflows.messages.common import Contract
 from workflows.messages.status import IncidentStatus, TimelineEvent
+from workflows.policy import Policy
 
 
 class LoadPolicyRequest(Contract):
     incident_id: str
+
+
+class LoadedPolicy(Contract):
+    """The policy an incident pins, and a warning when it is not the file as it is now.
+
+    A policy file broken after the worker started must not stop paging: the worker then answers with the
+    policy it validated at start, and the incident records the warning in its timeline."""
+
+    policy: Policy
+    warning: str | None = Field(
+        default=None,
+        description="the file is missing or broken (names the file and the error): the policy is the one "
+        "the worker validated at start; None when the file was read as it is",
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _read_a_bare_policy(cls, data: Any) -> Any:
+        """Histories recorded before this type hold a bare Policy as the activity's result: read it as one
+        that came from the file, so those incidents replay unchanged."""
+        if isinstance(data, dict) and not ("policy" in data and set(data) <= {"policy", "warning"}):
+            return {"policy": data}
+        return data
 
 
 class HealthCheckRequest(Contract):
