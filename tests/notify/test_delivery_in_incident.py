@@ -37,7 +37,7 @@ async def test_two_5xx_then_200_is_one_delivery_with_its_retries_visible(
         await handle.terminate("test over")
 
     assert [request.headers["Idempotency-Key"] for request in receiver.requests] == [
-        f"{handle.id}/ack/1/hook"
+        f"{status.occurrence}/ack/1/hook"
     ] * 3
     [delivery] = status.deliveries
     assert delivery.delivered and delivery.outcome == "sent" and delivery.step == "ack/1"
@@ -66,7 +66,7 @@ async def test_a_4xx_is_not_retried_the_failure_is_recorded_and_the_fallback_cha
         await handle.terminate("test over")
 
     assert [request.path for request in receiver.requests] == ["/slack", "/hook"]  # no retry of the 400
-    assert receiver.requests[1].headers["Idempotency-Key"] == f"{handle.id}/ack/1/hook"
+    assert receiver.requests[1].headers["Idempotency-Key"] == f"{status.occurrence}/ack/1/hook"
     [delivery] = status.deliveries
     assert delivery.delivered and delivery.fell_back and delivery.channel == "hook"
     failed, sent = delivery.tried
@@ -101,7 +101,7 @@ async def test_when_every_channel_fails_the_incident_goes_on_and_says_so(
     assert not delivery.delivered and delivery.outcome == "failed"
     assert delivery.tried[0].detail == "gave up after 2 attempts: hook: HTTP 503: down for maintenance"
     [paged] = events(status, EventKind.PAGED)
-    assert paged.summary.startswith("page FAILED for level 1")
+    assert paged.summary.startswith("page FAILED on every channel (try 1) for level 1")
 
 
 async def test_a_sev1_page_carries_impact_commander_bridge_and_next_update_and_a_broadcast_copy(
@@ -131,7 +131,7 @@ async def test_a_sev1_page_carries_impact_commander_bridge_and_next_update_and_a
 
     by_path = {request.path: request for request in receiver.requests}
     page = by_path["/hook"].json()
-    assert by_path["/hook"].headers["Idempotency-Key"] == f"{handle.id}/ack/1/alice/hook"
+    assert by_path["/hook"].headers["Idempotency-Key"] == f"{status.occurrence}/ack/1/alice/hook"
     assert (
         page["facts"]["bridge"] == "https://meet.example/sev1"
         and "Bridge: https://meet.example/sev1" in page["text"]
@@ -139,7 +139,7 @@ async def test_a_sev1_page_carries_impact_commander_bridge_and_next_update_and_a
     assert "Impact: all users" in page["text"] and "Next update: " in page["text"]
     assert "Incident commander: not yet assigned" in page["text"]
     public = by_path[f"/sp/pages/pg/incidents/{handle.id}"]
-    assert public.headers["Idempotency-Key"] == f"{handle.id}/ack/1/broadcast-0/status"
+    assert public.headers["Idempotency-Key"] == f"{status.occurrence}/ack/1/broadcast-0/status"
     assert public.json()["incident"]["status"] == "investigating"
     assert json.loads(public.body)["incident"]["impact_override"] == "critical"
     assert status.deliveries[0].delivered

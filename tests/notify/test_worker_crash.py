@@ -63,7 +63,7 @@ async def test_retry_after_a_worker_dies_mid_send_carries_the_same_idempotency_k
         release_first_answer.set()
 
     keys = [request.headers["Idempotency-Key"] for request in receiver.requests]
-    assert keys == [f"{handle.id}/ack/1/hook"] * 2
+    assert keys == [f"{status.occurrence}/ack/1/hook"] * 2
     assert receiver.requests[0].body == receiver.requests[1].body
     [delivery] = status.deliveries
     assert delivery.delivered and delivery.tried[0].attempts == 2

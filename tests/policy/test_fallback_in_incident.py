@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
 from tests.conftest import TEST_POLICY, declared_incident, events, running_worker, start_incident, status_when
-from workflows.incident import IncidentWorkflow
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.common import Severity
 from workflows.messages.status import EventKind
 

@@ -144,7 +144,7 @@ def test_failures_of_duties_that_are_not_pages_are_ignored() -> None:
 
 
 def test_duties_carry_their_kind_rule_level_and_update_index_as_fields() -> None:
-    posted = [(START + minutes(3), "internal"), (START + minutes(7), "customer")]
+    posted = {0: (START + minutes(3), "internal"), 1: (START + minutes(7), "customer")}
     state = facts(Severity.SEV1, posted_updates=posted, done={"update/0"}, manual_requests={2: START})
     by_id = {duty.id: duty for duty in pending_obligations(POLICY, state)}
     assert by_id["update/1"].kind is DutyKind.CUSTOMER_UPDATE

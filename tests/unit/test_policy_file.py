@@ -124,8 +124,3 @@ def test_a_snapshot_pinned_before_per_severity_escalation_keeps_its_meaning_on_r
         Severity.SEV4: timedelta(hours=4),
     }
     assert Policy.model_validate_json(pinned) == loaded.policy
-
-
-def test_the_workflow_still_reading_a_bare_policy_gets_the_policy_out_of_a_loaded_policy() -> None:
-    loaded = LoadedPolicy(policy=Policy(name="pinned"), warning="policy.yaml: not valid YAML")
-    assert Policy.model_validate_json(loaded.model_dump_json()) == Policy(name="pinned")
