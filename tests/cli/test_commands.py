@@ -96,7 +96,7 @@ async def test_ack_is_accepted_and_a_second_ack_is_reported_as_ignored(warroom: 
 
     first = await warroom("ack", incident_id, "--by", "bob", "--note", "on it")
     assert first.code == 0, first.output
-    assert "accepted (acknowledged): acknowledged: on it" in first.stdout
+    assert "applied: acknowledged: on it" in first.stdout
 
     second = await warroom("ack", incident_id, "--by", "carol")
     assert second.code == 0, second.output
@@ -108,7 +108,7 @@ async def test_a_note_appears_in_the_timeline(warroom: Warroom) -> None:
 
     noted = await warroom("note", incident_id, "db pool exhausted on replica 2", "--by", "dana")
     assert noted.code == 0, noted.output
-    assert "accepted (note)" in noted.stdout
+    assert "applied: note added" in noted.stdout
 
     status = await warroom("status", incident_id)
     assert "dana" in status.stdout and "db pool exhausted on replica 2" in status.stdout
@@ -121,7 +121,7 @@ async def test_resolve_closes_the_incident_and_status_of_the_closed_incident_sti
 
     resolved = await warroom("resolve", incident_id, "--note", "rolled back", "--by", "erin")
     assert resolved.code == 0, resolved.output
-    assert "accepted (resolved): resolved: rolled back" in resolved.stdout
+    assert "applied: resolved" in resolved.stdout
     await dev_env.client.get_workflow_handle(incident_id).result()  # the workflow has closed
 
     closed = await warroom("status", incident_id, "--json")
@@ -186,14 +186,14 @@ async def test_escalation_commands_report_what_the_incident_did(warroom: Warroom
     assigned = await warroom(
         "assign", sev1, "--role", "incident_commander", "--person", "tom", "--by", "erin"
     )
-    assert "accepted (role_assigned): incident_commander: tom" in assigned.stdout, assigned.output
+    assert "applied: incident_commander: tom" in assigned.stdout, assigned.output
     stranger = await warroom("assign", sev1, "--role", "incident_commander", "--person", "mallory")
     assert stranger.code == 1 and "unknown person 'mallory'" in stranger.stdout
     bad_role = await warroom("assign", sev1, "--role", "captain", "--person", "tom")
     assert_clean_failure(bad_role, 2, "--role")
 
     updated = await warroom("update", sev1, "rollback 50% done", "--by", "cora")
-    assert "accepted (status_update): internal update: rollback 50% done" in updated.stdout, updated.output
+    assert "applied: internal update posted; it goes out now" in updated.stdout, updated.output
     snoozed = await warroom("snooze", sev1, "--duration", "30m", "--reason", "flaky")
     assert snoozed.code == 1 and "a SEV-1 cannot be snoozed" in snoozed.stdout
     escalated = await warroom("escalate", sev1, "--level", "3", "--reason", "exec call")

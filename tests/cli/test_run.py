@@ -131,9 +131,9 @@ async def test_run_comes_up_serves_a_round_trip_and_stops_cleanly_on_sigint(stac
     assert declared.code == 0, declared.output + stack.output()
     incident_id = declared.stdout.strip()
     acked = await run_warroom("ack", incident_id, env=env)
-    assert "accepted (acknowledged)" in acked.stdout, acked.output + stack.output()
+    assert "applied: acknowledged" in acked.stdout, acked.output + stack.output()
     resolved = await run_warroom("resolve", incident_id, "--note", "fixed", env=env)
-    assert "accepted (resolved)" in resolved.stdout, resolved.output + stack.output()
+    assert "applied: resolved" in resolved.stdout, resolved.output + stack.output()
 
     intake_url = f"http://127.0.0.1:{stack.env['WARROOM_INTAKE_ADDRESS'].rpartition(':')[2]}"
     assert f"Intake:        {intake_url}/v1/alerts/<format>" in stdout and INTAKE_TOKEN not in stdout
