@@ -56,7 +56,8 @@ class SlackChannel(HttpChannel):
             elements = [{"type": "mrkdwn", "text": slack_escape(hint)} for hint in hints]
             blocks.append({"type": "context", "elements": elements})
         return {
-            "text": slack_escape(f"[{severity}] {notification.subject}"),
+            # The subject already carries the severity tag (workflows/incident/wording.py): never add it twice.
+            "text": slack_escape(notification.subject),
             "attachments": [{"color": severity_colour(notification.severity), "blocks": blocks}],
         }
 

@@ -355,3 +355,16 @@ async def test_an_email_subject_cannot_inject_headers(mailbox: Mailbox) -> None:
     message = email.message_from_bytes(mailbox.messages[0]["content"], policy=email.policy.default)
     assert message["Bcc"] is None and mailbox.messages[0]["to"] == ["alice@example.com"]
     assert message["Subject"] == "down Bcc: attacker@example.com"
+
+
+async def test_a_slack_page_says_its_severity_once_and_does_not_repeat_its_subject(
+    receiver: Receiver,
+) -> None:
+    """Review: the fallback text read `[SEV-1] [SEV-1] checkout: ...` and the page body repeated the subject."""
+    notifier = notifiers_for({"chan": {"type": "slack", "webhook_url": receiver.url("/hook")}})["chan"]
+    page = notification(subject="[SEV-1] checkout: payments failing", body="Why you: page level 1 (on-call).")
+    assert (await notifier.send(page)).delivered
+    payload = receiver.requests[0].json()
+    assert payload["text"] == "[SEV-1] checkout: payments failing"
+    section = payload["attachments"][0]["blocks"][1]["text"]["text"]
+    assert section.count("payments failing") == 1 and "[SEV-1] [SEV-1]" not in section

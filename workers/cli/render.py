@@ -11,6 +11,8 @@ from workflows.messages.status import IncidentStatus
 from workflows.search_attributes import INCIDENT_PHASE, INCIDENT_SERVICE, INCIDENT_SEVERITY
 
 RECENT_EVENTS = 10
+# Event kinds a person counts at a glance (the rest are in the timeline).
+COUNTED = ("note", "paged", "escalated", "status_update", "rejected")
 
 
 def render_status(incident: IncidentStatus) -> str:
@@ -51,8 +53,21 @@ def render_status(incident: IncidentStatus) -> str:
             f"{label:<10} {deadline.description}{targets} at {_when(deadline.due_at)} "
             f"({_relative(deadline.due_at)})"
         )
+    if incident.policy_warning:
+        lines.append(f"WARNING:   {incident.policy_warning}")
+    if incident.aftercare_workflow_id:
+        lines.append(f"aftercare: {incident.aftercare_workflow_id} (duties after resolution)")
+    counts = ", ".join(
+        f"{count} {kind}" for kind, count in sorted(incident.event_counts.items()) if kind in COUNTED
+    )
+    lines.append(
+        f"activity:  {incident.alert_count} alerts ({incident.repeated_alerts} repeats dropped)"
+        + (f", {counts}" if counts else "")
+        + (f"; run {incident.runs} of this occurrence" if incident.runs > 1 else "")
+    )
     recent = incident.timeline[-RECENT_EVENTS:]
-    lines.append(f"timeline (last {len(recent)} of {len(incident.timeline)}):")
+    total = max(incident.timeline_total, len(incident.timeline))
+    lines.append(f"timeline (last {len(recent)} of {total} events):")
     lines += [
         f"  {_when(event.at)}  {event.kind.value:<17} {event.actor:<12} {event.summary}" for event in recent
     ]
