@@ -237,3 +237,24 @@ async def test_a_worker_with_an_unknown_log_format_stops_at_once_with_the_variab
         "worker", env={"WARROOM_LOG_FORMAT": "pretty", "WARROOM_TEMPORAL_ADDRESS": "127.0.0.1:1"}
     )
     assert_clean_failure(result, 2, "error: WARROOM_LOG_FORMAT='pretty' is not one of: auto, json, console")
+
+
+async def test_regulator_notified_after_resolution_reaches_the_aftercare_workflow(warroom: Warroom) -> None:
+    breach = await declare(warroom, "--security-breach", "--users", "5000")
+    await eventually_in_response(warroom, breach)
+    resolved = await warroom("resolve", breach, "--by", "tom")
+    assert "applied: resolved" in resolved.stdout, resolved.output
+
+    async def closed_with_aftercare() -> bool:
+        result = await warroom("status", breach, "--json")
+        status = IncidentStatus.model_validate_json(result.stdout) if result.code == 0 else None
+        return status is not None and status.phase is Phase.CLOSED and bool(status.aftercare_workflow_id)
+
+    await eventually(closed_with_aftercare)
+    recorded = await warroom("regulator-notified", breach, "--reference", "DPA-42", "--by", "lex")
+    assert (
+        recorded.code == 0
+        and "applied: regulatory notification recorded (reference DPA-42)" in recorded.stdout
+    )
+    again = await warroom("regulator-notified", breach, "--reference", "DPA-42", "--by", "lex")
+    assert "ignored: already recorded by lex" in again.stdout or "closed" in again.output

@@ -8,8 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any, TypeVar
 
-from temporalio.api.sdk.v1 import WorkflowMetadata
-from temporalio.client import Client, WorkflowHandle, WorkflowQueryFailedError
+from temporalio.client import Client, WorkflowFailureError, WorkflowHandle, WorkflowQueryFailedError
 from temporalio.service import RPCError, RPCStatusCode
 
 from config.settings import Settings
@@ -23,11 +22,10 @@ from workers.cli.temporal_errors import (
 )
 from workers.client import connect
 from workers.dev_stack import transport_reason
-from workflows.messages.status import IncidentStatus
+from workflows.messages.status import IncidentResult, IncidentStatus
 
 INCIDENT_WORKFLOW_TYPE = "IncidentWorkflow"
 STATUS_QUERY = "status"
-METADATA_QUERY = "__temporal_workflow_metadata"  # answered by the SDK: the workflow's declared handlers
 QUERY_TIMEOUT = timedelta(seconds=5)
 
 R = TypeVar("R")
@@ -44,10 +42,17 @@ async def query_status(handle: WorkflowHandle[Any, Any]) -> IncidentStatus:
     return await _query(handle, STATUS_QUERY, IncidentStatus, "status query")
 
 
-async def update_names(handle: WorkflowHandle[Any, Any]) -> set[str]:
-    """The updates the incident's workflow code declares: which commands can be answered synchronously."""
-    metadata = await _query(handle, METADATA_QUERY, WorkflowMetadata, "handler list query")
-    return {update.name for update in metadata.definition.update_definitions}
+async def aftercare_of(client: Client, workflow_id: str) -> str | None:
+    """The aftercare workflow of a closed incident (its result names it), or None while it runs."""
+    handle = client.get_workflow_handle(workflow_id, result_type=IncidentResult)
+    try:
+        description = await handle.describe()
+        if description.status is None or description.status.name == "RUNNING":
+            return None
+        result = await handle.result()
+    except (RPCError, WorkflowFailureError):
+        return None  # missing, failed or terminated: the command goes to the incident and says why
+    return result.aftercare_workflow_id
 
 
 async def _query(handle: WorkflowHandle[Any, Any], name: str, result_type: type[R], what: str) -> R:

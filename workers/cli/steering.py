@@ -1,32 +1,28 @@
 """Steering commands: each sends one human command to an incident and reports what the incident did with it.
 
-`send_command` is the one place a command leaves the CLI, by whichever of two paths the incident's workflow
-code offers (it asks the SDK's built-in `__temporal_workflow_metadata` query which updates it declares):
+`send_command` is the one place a command leaves the CLI: the Temporal update of the command's name, which
+answers with the `CommandVerdict` (`applied`, `ignored`, or `rejected` with the reason). A validator's refusal
+never enters the incident's history; it arrives as a `WorkflowUpdateFailedError` whose cause carries the
+reason. `resolve` answers once the health gate has decided. The Web UI sends the signals of the same names,
+which run the same command code (workflows/incident/handlers.py).
 
-- an update of the command's name (issue 8): `execute_update(name, command, result_type=CommandVerdict)`
-  answers at once with the verdict; a validator's rejection never enters history and arrives as a
-  `WorkflowUpdateFailedError` whose `.cause` is an ApplicationError carrying the reason;
-- otherwise the signal of that name. A signal only proves that the server stored the command: signal
-  handlers never raise, they record "accepted", "ignored" or "rejected" in the timeline. So every command
-  carries a fresh `command_id`, and the CLI reads the `status` query until the timeline shows its events.
+A closed incident hands the duties that outlive it (the regulatory clock) to its aftercare workflow, so the
+commands aftercare accepts are sent there once the incident has closed.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Collection
-from dataclasses import dataclass
 from typing import Annotated, Any, NoReturn
 from uuid import uuid4
 
 import typer
-from temporalio.client import WorkflowHandle, WorkflowUpdateFailedError
+from temporalio.client import Client, WorkflowHandle, WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError
 
 from workers.cli.errors import CliError
-from workers.cli.incident_client import connect_to_temporal, missing_or_closed, query_status, update_names
+from workers.cli.incident_client import aftercare_of, connect_to_temporal, missing_or_closed
 from workers.cli.options import By, IncidentId, Note, Reason, default_actor, settings_of, validated
 from workers.cli.temporal_errors import is_missing_workflow, run_against_temporal
 from workflows.messages.commands import (
@@ -44,43 +40,17 @@ from workflows.messages.commands import (
     Snooze,
 )
 from workflows.messages.common import ROLES, incident_workflow_id
-from workflows.messages.status import EventKind, TimelineEvent
 
-OUTCOME_WAIT_SECONDS = 5.0
-UPDATE_WAIT_SECONDS = 10.0
-POLL_INTERVAL_SECONDS = 0.1
+# A resolve waits for the health gate (up to 3 probes of 30 s): give it room before calling the worker silent.
+UPDATE_WAIT_SECONDS = 100.0
+AFTERCARE_COMMANDS = {"record_regulatory_notification"}
 PANEL = "Steer an incident"
 
 steering_commands = typer.Typer()
 
 
-@dataclass(frozen=True)
-class Observed:
-    """What the incident recorded for one signalled command: its timeline events, and whether they settle it."""
-
-    events: list[TimelineEvent]
-    settled: bool
-
-
-Answer = CommandVerdict | Observed
-
-
-async def send_command(
-    handle: WorkflowHandle[Any, Any],
-    name: str,
-    command: Command,
-    settled_by: Collection[EventKind] | None = None,
-) -> Answer:
-    """Send `command` to the incident's handler `name` and return what the incident did with it.
-
-    `settled_by` (signal path): event kinds that finish the command; by default its first event does.
-    Resolve keeps waiting past "resolve requested" for the health gate's verdict."""
-    if name in await update_names(handle):
-        return await _send_as_update(handle, name, command)
-    return await _send_as_signal(handle, name, command, settled_by)
-
-
-async def _send_as_update(handle: WorkflowHandle[Any, Any], name: str, command: Command) -> CommandVerdict:
+async def send_command(handle: WorkflowHandle[Any, Any], name: str, command: Command) -> CommandVerdict:
+    """Send `command` as the update `name` and return the incident's verdict."""
     try:
         async with asyncio.timeout(UPDATE_WAIT_SECONDS):
             verdict: CommandVerdict = await handle.execute_update(name, command, result_type=CommandVerdict)
@@ -100,63 +70,19 @@ async def _send_as_update(handle: WorkflowHandle[Any, Any], name: str, command: 
     return verdict
 
 
-async def _send_as_signal(
-    handle: WorkflowHandle[Any, Any], name: str, command: Command, settled_by: Collection[EventKind] | None
-) -> Observed:
-    try:
-        await handle.signal(name, command.model_dump(mode="json"))
-    except RPCError as error:
-        if not is_missing_workflow(error):
-            raise
-        raise await missing_or_closed(handle) from None
-    return await _observe(handle, command.command_id, settled_by)
-
-
-async def _observe(
-    handle: WorkflowHandle[Any, Any], command_id: str | None, settled_by: Collection[EventKind] | None
-) -> Observed:
-    """Poll the status query for the timeline events carrying this command's id, until they settle it or
-    OUTCOME_WAIT_SECONDS pass (the worker may be busy; the caller then says how to follow up)."""
-
-    def settled(events: list[TimelineEvent]) -> bool:
-        return any(settled_by is None or event.kind in settled_by for event in events)
-
-    deadline = time.monotonic() + OUTCOME_WAIT_SECONDS
-    while True:
-        status = await query_status(handle)
-        events = [event for event in status.timeline if event.command_id == command_id]
-        if settled(events) or time.monotonic() >= deadline:
-            return Observed(events, settled(events))
-        await asyncio.sleep(POLL_INTERVAL_SECONDS)
-
-
-def report(workflow_id: str, name: str, answer: Answer) -> int:
-    """Print the answer; the exit code is 1 if the command was rejected."""
-    if isinstance(answer, CommandVerdict):
-        return report_verdict(answer)
-    return report_outcome(workflow_id, name, answer.events, answer.settled)
+async def target_of(client: Client, workflow_id: str, name: str) -> WorkflowHandle[Any, Any]:
+    """The incident, or its aftercare workflow when the incident has closed and aftercare takes `name`."""
+    handle = client.get_workflow_handle(workflow_id)
+    if name not in AFTERCARE_COMMANDS:
+        return handle
+    aftercare = await aftercare_of(client, workflow_id)
+    return client.get_workflow_handle(aftercare) if aftercare else handle
 
 
 def report_verdict(verdict: CommandVerdict) -> int:
+    """Print the verdict; the exit code is 1 if the command was rejected."""
     typer.echo(f"{verdict.outcome}: {verdict.reason}")
     return 1 if verdict.outcome == "rejected" else 0
-
-
-def report_outcome(workflow_id: str, name: str, events: list[TimelineEvent], settled: bool) -> int:
-    """Print what the incident did with the command; the exit code is 1 if it was rejected."""
-    if not events:
-        raise CliError(
-            f"'{name}' was delivered to {workflow_id} but no outcome was recorded within "
-            f"{OUTCOME_WAIT_SECONDS:.0f} s; check `warroom status {workflow_id}`"
-        )
-    for event in events:
-        if event.kind in (EventKind.REJECTED, EventKind.IGNORED):
-            typer.echo(f"{event.kind.value}: {event.summary}")
-        else:
-            typer.echo(f"accepted ({event.kind.value}): {event.summary}")
-    if not settled:
-        typer.echo(f"pending: no verdict yet; follow it with `warroom status {workflow_id}`")
-    return 1 if any(event.kind is EventKind.REJECTED for event in events) else 0
 
 
 def steer(
@@ -165,18 +91,17 @@ def steer(
     name: str,
     model: type[Command],
     fields: dict[str, Any],
-    settled_by: Collection[EventKind] | None = None,
 ) -> NoReturn:
     """Validate here (a usage error beats a rejection in the timeline), send, report, exit with the verdict."""
     command = validated(model, {**fields, "by": fields["by"] or default_actor(), "command_id": str(uuid4())})
     settings = settings_of(ctx)
     workflow_id = incident_workflow_id(incident_id)
 
-    async def deliver() -> Answer:
+    async def deliver() -> CommandVerdict:
         client = await connect_to_temporal(settings)
-        return await send_command(client.get_workflow_handle(workflow_id), name, command, settled_by)
+        return await send_command(await target_of(client, workflow_id, name), name, command)
 
-    raise typer.Exit(report(workflow_id, name, run_against_temporal(settings, deliver)))
+    raise typer.Exit(report_verdict(run_against_temporal(settings, deliver)))
 
 
 # --------------------------------------------------------------------------- the commands
@@ -214,10 +139,7 @@ def resolve(
     force: Annotated[bool, typer.Option("--force", help="Resolve even if the health gate fails.")] = False,
 ) -> None:
     """Resolve: runs the service's health gate, then closes the incident and drafts the post-mortem."""
-    steer(
-        ctx, incident_id, "resolve", Resolve, {"by": by, "note": note, "force": force},
-        settled_by={EventKind.RESOLVED, EventKind.REJECTED, EventKind.IGNORED},
-    )  # fmt: skip
+    steer(ctx, incident_id, "resolve", Resolve, {"by": by, "note": note, "force": force})
 
 
 @steering_commands.command(rich_help_panel=PANEL)
