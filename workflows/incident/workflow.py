@@ -354,11 +354,19 @@ class IncidentWorkflow(CommandHandlers):
     # ------------------------------------------------------------------ signals, updates, query
 
     def _alert(self, payload: Any) -> None:
+        """Most alerts re-fire what the incident already knows; only one that changes what the duty engine
+        reads (severity, impact, teams, acknowledgement) wakes the duty loop to recompute."""
         self._signals += 1
-        if self.incident.add_alert(payload, workflow.now()) is not None:
-            self._after_change()
-        else:
-            self._sync()
+        before = self._duty_inputs()
+        self.incident.add_alert(payload, workflow.now())
+        if self._duty_inputs() != before:
+            self.runner.changed()
+        self._sync()
+
+    def _duty_inputs(self) -> tuple[Any, ...]:
+        state = self.state
+        return (state.severity, state.cause.impact, len(state.cause.teams), state.is_acknowledged,
+                state.regulatory.since)  # fmt: skip
 
     def _signal(self, name: str, payload: Any) -> None:
         self._signals += 1
