@@ -54,7 +54,7 @@ def render_postmortem_markdown(status: IncidentStatus) -> str:
         "",
         "| | |",
         "|---|---|",
-        f"| Incident | `{status.incident_id}` |",
+        f"| Incident | `{status.incident_id}` (occurrence `{status.occurrence or status.incident_id}`) |",
         f"| Service | {table_cell(status.service or 'unknown')} |",
         f"| Severity | {severity} |",
         f"| Acknowledged by | {table_cell(status.acknowledged_by or 'nobody')} |",
