@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import base64
 import json
 from datetime import timedelta
 from pathlib import Path
@@ -105,14 +104,11 @@ def test_zero_is_at_once_where_it_means_something(tmp_path: Path) -> None:
 def test_a_snapshot_pinned_before_per_severity_escalation_keeps_its_meaning_on_replay() -> None:
     """Running incidents replay with the policy in their history: the old single-duration form still reads,
     for every severity (SEV-4 included, as it did), and a bare Policy reads as a LoadedPolicy."""
-    history = json.loads((REPLAY / "incident_full_lifecycle.json").read_text())
-    pinned = next(
-        base64.b64decode(payload["data"])
-        for event in history["events"]
-        if "activityTaskCompletedEventAttributes" in event
-        for payload in event["activityTaskCompletedEventAttributes"]["result"]["payloads"]
-        if b"open_escalations" in base64.b64decode(payload["data"])
-    )
+    # The shape release 0.1 pinned (its stored histories were retired with the reshape; docs/versioning.md).
+    pinned = json.dumps({"name": "old", "escalation": {"open_escalations": [
+        {"level": 2, "after": "PT1H", "immediately_for": []},
+        {"level": 3, "after": "PT4H", "immediately_for": ["SEV-1"]},
+    ]}}, separators=(",", ":")).encode()  # fmt: skip
     assert b'"immediately_for":["SEV-1"]' in pinned
     loaded = LoadedPolicy.model_validate_json(pinned)
     assert loaded.warning is None
