@@ -19,7 +19,7 @@ from starlette.routing import Route as StarletteRoute
 from intake import auth
 from intake.body import read_body
 from intake.config import IntakeConfig
-from intake.errors import IntakeError
+from intake.errors import IntakeError, RetryLater
 from intake.handoff import Handoff, HandoffReport, TemporalUnavailable
 from intake.openapi import openapi_document
 from intake.routes import ROUTES, Reading, Route
@@ -89,7 +89,7 @@ async def _handle(
     except IntakeError as error:
         log.info("intake %s refused: %s %s", route.name, error.status, error.problems[0][0])
         return error.response()
-    except TemporalUnavailable as error:
+    except RetryLater as error:  # Temporal, or the SNS certificate host: the sender must retry
         log.warning("intake %s: 503, %s", route.name, error)
         return JSONResponse(
             {"status": "unavailable", "error": f"{error}; nothing was accepted, retry later"},

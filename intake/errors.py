@@ -12,6 +12,11 @@ from starlette.responses import JSONResponse
 MAX_PROBLEMS = 10
 
 
+class RetryLater(Exception):
+    """Something the intake depends on failed for now (Temporal, the SNS certificate host): the answer is
+    503 + Retry-After, because every sender retries a 5xx and nothing was accepted."""
+
+
 class IntakeError(Exception):
     """A request the intake refuses; nothing was started or signalled."""
 

@@ -24,6 +24,7 @@ from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
+from intake.errors import RetryLater
 from workflows.messages.alerts import Alert, AlertStatus, IncidentInput
 from workflows.messages.common import incident_workflow_id
 from workflows.messages.correlation import (
@@ -42,7 +43,7 @@ ROUTE_CACHE_SECONDS = 600.0
 ROUTE_CACHE_SIZE = 10_000
 
 
-class TemporalUnavailable(Exception):
+class TemporalUnavailable(RetryLater):
     """Temporal did not take the alert; the sender must retry."""
 
 
