@@ -41,6 +41,8 @@ RPC_TIMEOUT = timedelta(seconds=5)
 # while: only a key's first alert waits for the router's workflow task, not every repeat of a storm.
 ROUTE_CACHE_SECONDS = 600.0
 ROUTE_CACHE_SIZE = 10_000
+# The Temporal server caps a workflow's summary (400 bytes by default); stay well under it.
+STATIC_SUMMARY_BYTES = 200
 
 
 class TemporalUnavailable(RetryLater):
@@ -189,6 +191,7 @@ class Handoff:
             start_signal="add_alert",
             start_signal_args=[alert],
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            static_summary=static_summary(alert),
             rpc_timeout=RPC_TIMEOUT,
         )
 
@@ -201,6 +204,14 @@ class Handoff:
                 return False
             raise
         return True
+
+
+def static_summary(alert: Alert) -> str:
+    """What the workflow list shows for an incident an alert opens: only what is known at start. No severity:
+    the workflow classifies later and may change it (its current details say it)."""
+    text = f"{alert.service}: {alert.summary}".replace("\n", " ")
+    clipped = text.encode()[:STATIC_SUMMARY_BYTES].decode(errors="ignore")
+    return clipped if clipped == text else clipped[:-1] + "…"
 
 
 def _opens(alert: Alert) -> bool:

@@ -44,6 +44,9 @@ async def test_a_firing_group_opens_one_incident_with_service_hint_key_and_timel
     }
     assert status.severity is not None and status.phase is Phase.RESPONSE
     assert len(events(status, EventKind.PAGED)) == 1
+    # The workflow list shows only what was known at start: no severity (it was decided later).
+    summary = await (await intake.handle(key).describe()).static_summary()
+    assert summary in {f"checkout: {event.summary.removeprefix('firing: ')}" for event in alerts}
 
 
 async def test_a_byte_identical_resend_opens_nothing_and_pages_nobody_again(intake: Intake) -> None:

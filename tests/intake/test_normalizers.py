@@ -13,11 +13,12 @@ from intake.auth import presented_secret
 from intake.config import IntakeConfig
 from intake.formats import alertmanager, cloudwatch, datadog, pagerduty
 from intake.formats.fields import impact_from
+from intake.handoff import STATIC_SUMMARY_BYTES, static_summary
 from intake.sns import SnsMessage, is_genuine_sns_url, string_to_sign
 from tests.intake.conftest import payload_json
 from workflows.alert_book import AlertBook
 from workflows.correlation import decide
-from workflows.messages.alerts import AlertStatus
+from workflows.messages.alerts import Alert, AlertStatus
 from workflows.messages.correlation import CorrelationInput, RouteRequest
 
 
@@ -174,3 +175,10 @@ def test_credentials_from_bearer_or_basic_auth() -> None:
     assert presented_secret(Headers({"authorization": f"Basic {user_only}"})) == "secret"
     assert presented_secret(Headers({"authorization": "Basic !!!"})) is None
     assert presented_secret(Headers({})) is None
+
+
+def test_an_incidents_static_summary_is_service_and_summary_clipped_to_whole_characters() -> None:
+    alert = Alert(source="generic", dedup_key="k", service="checkout", summary="5xx above 5%\nin eu-west-1")
+    assert static_summary(alert) == "checkout: 5xx above 5% in eu-west-1"
+    long = static_summary(alert.model_copy(update={"summary": "é" * 500}))
+    assert len(long.encode()) <= STATIC_SUMMARY_BYTES + len("…".encode()) and long.endswith("é…")
