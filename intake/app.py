@@ -96,7 +96,10 @@ async def _handle(
             status_code=503,
             headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
-    log.info("intake %s: %d alert(s) -> %s", route.name, len(reading.alerts), sorted(report.signalled))
+    log.info(
+        "intake %s: %d alert(s) -> %s, repeats %s",
+        route.name, len(reading.alerts), sorted(report.signalled), sorted(report.repeats),
+    )  # fmt: skip
     return JSONResponse(_accepted(route, reading, report), status_code=202)
 
 
@@ -107,7 +110,10 @@ def _accepted(route: Route, reading: Reading, report: HandoffReport) -> dict[str
         "alerts": len(reading.alerts),
         "incidents": [{"incident_id": key, "alerts": n} for key, n in report.signalled.items()],
         "not_open": report.not_open,
+        "repeats": [{"incident_id": key, "alerts": n} for key, n in report.repeats.items()],
     }
+    if report.repeats and not report.signalled:
+        body["note"] = "a repeat: the incident already holds this delivery, nothing was sent"
     if report.not_open:
         body["note"] = "resolve/acknowledge for an incident that is not open: nothing was opened"
     if reading.note:

@@ -16,12 +16,13 @@ import asyncio
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from temporalio.client import Client
+from temporalio.client import Client, WorkflowExecutionStatus
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.exceptions import TemporalError
 from temporalio.service import RPCError, RPCStatusCode
 
 from intake.errors import RetryLater
+from intake.repeats import RecentDeliveries
 from intake.routing import Routing
 from workflows.messages.alerts import Alert, AlertStatus, IncidentInput
 from workflows.messages.common import incident_workflow_id
@@ -30,6 +31,8 @@ INCIDENT_WORKFLOW = "IncidentWorkflow"
 RPC_TIMEOUT = timedelta(seconds=5)
 # The Temporal server caps a workflow's summary (400 bytes by default); stay well under it.
 STATIC_SUMMARY_BYTES = 200
+# Longer than Alertmanager's and Grafana's default repeat_interval (4h), so their repeats are recognised.
+DEFAULT_REPEAT_WINDOW = timedelta(hours=6)
 
 
 class TemporalUnavailable(RetryLater):
@@ -40,13 +43,29 @@ class TemporalUnavailable(RetryLater):
 class HandoffReport:
     signalled: dict[str, int] = field(default_factory=dict)  # incident id -> alerts handed over
     not_open: list[str] = field(default_factory=list)  # resolves/acks for incidents that do not exist
+    repeats: dict[str, int] = field(default_factory=dict)  # incident id -> deliveries it already holds
 
     def add(self, incident_id: str) -> None:
         self.signalled[incident_id] = self.signalled.get(incident_id, 0) + 1
 
+    def repeated(self, incident_id: str) -> None:
+        self.repeats[incident_id] = self.repeats.get(incident_id, 0) + 1
+
     def missing(self, incident_id: str) -> None:
         if incident_id not in self.not_open:
             self.not_open.append(incident_id)
+
+
+@dataclass(eq=False)
+class _Routed:
+    """One alert and the incident key correlation chose for it."""
+
+    alert: Alert
+    key: str
+
+    @property
+    def incident_id(self) -> str:
+        return incident_workflow_id(self.key)
 
 
 class Handoff:
@@ -56,24 +75,36 @@ class Handoff:
         task_queue: str,
         correlation_window: timedelta,
         router_timeout: timedelta = RPC_TIMEOUT,
+        repeat_window: timedelta = DEFAULT_REPEAT_WINDOW,
     ) -> None:
         self.client = client
         self.task_queue = task_queue
         self.routing = Routing(client, task_queue, correlation_window, router_timeout)
+        self.recent = RecentDeliveries(repeat_window)
 
     async def deliver(self, alerts: list[Alert]) -> HandoffReport:
         try:
-            targets = await self.routing.targets(alerts)
+            keys = await self.routing.targets(alerts)
             report = HandoffReport()
-            firing = [(alert, key) for alert, key in zip(alerts, targets, strict=True) if _opens(alert)]
-            others = [(alert, key) for alert, key in zip(alerts, targets, strict=True) if not _opens(alert)]
+            routed = [_Routed(alert, key) for alert, key in zip(alerts, keys, strict=True)]
+            held = await self._already_held(routed)
+            for item in held:
+                report.repeated(item.incident_id)
+            fresh = [item for item in routed if item not in held]
+            firing = [item for item in fresh if _opens(item.alert)]
+            others = [item for item in fresh if not _opens(item.alert)]
             # Firing first: in a mixed group, a resolve must not race ahead of the start it resolves.
-            await asyncio.gather(*(self._open_or_join(alert, key) for alert, key in firing))
-            for _, key in firing:
-                report.add(incident_workflow_id(key))
-            found = await asyncio.gather(*(self._signal_existing(alert, key) for alert, key in others))
-            for (_, key), exists in zip(others, found, strict=True):
-                (report.add if exists else report.missing)(incident_workflow_id(key))
+            runs = await asyncio.gather(*map(self._open_or_join, firing))
+            for item, run_id in zip(firing, runs, strict=True):
+                report.add(item.incident_id)
+                self.recent.delivered(item.incident_id, item.alert, run_id)
+            found = await asyncio.gather(*map(self._signal_existing, others))
+            for item, exists in zip(others, found, strict=True):
+                if exists:
+                    report.add(item.incident_id)
+                    self.recent.delivered(item.incident_id, item.alert, None)
+                else:
+                    report.missing(item.incident_id)
             return report
         except RPCError as error:
             raise TemporalUnavailable(f"Temporal refused the hand-off ({error.status.name})") from None
@@ -82,23 +113,50 @@ class Handoff:
             reason = "connection failed" if isinstance(error, RuntimeError) else type(error).__name__
             raise TemporalUnavailable(f"Temporal is unreachable ({reason})") from None
 
-    async def _open_or_join(self, alert: Alert, key: str) -> None:
-        await self.client.start_workflow(
+    async def _already_held(self, routed: list[_Routed]) -> list[_Routed]:
+        """The deliveries that were the last of their alert to an incident run that is still open."""
+        candidates = [
+            (item, record)
+            for item in routed
+            if (record := self.recent.held_by(item.incident_id, item.alert)) is not None
+        ]
+        incidents = sorted({item.incident_id for item, _ in candidates})
+        open_runs = dict(zip(incidents, await asyncio.gather(*map(self._open_run, incidents)), strict=True))
+        held = []
+        for item, record in candidates:
+            run_id = open_runs[item.incident_id]
+            if run_id is not None and record.run_id in (None, run_id):
+                self.recent.still_held(item.incident_id, item.alert)
+                held.append(item)
+        return held
+
+    async def _open_run(self, incident_id: str) -> str | None:
+        """The run id of the incident if it is open now (a read: no history event), else None."""
+        try:
+            description = await self.client.get_workflow_handle(incident_id).describe(rpc_timeout=RPC_TIMEOUT)
+        except RPCError:  # gone, or Temporal is failing: deliver as usual (which then answers 503 if need be)
+            return None
+        return description.run_id if description.status is WorkflowExecutionStatus.RUNNING else None
+
+    async def _open_or_join(self, item: _Routed) -> str | None:
+        """Signal-with-start; returns the run that took the alert."""
+        handle = await self.client.start_workflow(
             INCIDENT_WORKFLOW,
-            IncidentInput(incident_key=key),
-            id=incident_workflow_id(key),
+            IncidentInput(incident_key=item.key),
+            id=item.incident_id,
             task_queue=self.task_queue,
             start_signal="add_alert",
-            start_signal_args=[alert],
+            start_signal_args=[item.alert],
             id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-            static_summary=static_summary(alert),
+            static_summary=static_summary(item.alert),
             rpc_timeout=RPC_TIMEOUT,
         )
+        return handle.result_run_id
 
-    async def _signal_existing(self, alert: Alert, key: str) -> bool:
-        handle = self.client.get_workflow_handle(incident_workflow_id(key))
+    async def _signal_existing(self, item: _Routed) -> bool:
+        handle = self.client.get_workflow_handle(item.incident_id)
         try:
-            await handle.signal("add_alert", alert, rpc_timeout=RPC_TIMEOUT)
+            await handle.signal("add_alert", item.alert, rpc_timeout=RPC_TIMEOUT)
         except RPCError as error:
             if error.status is RPCStatusCode.NOT_FOUND:  # no running incident: a resolve opens nothing
                 return False

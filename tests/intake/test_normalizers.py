@@ -165,6 +165,8 @@ def test_intake_settings_from_the_environment_never_show_secrets() -> None:
     assert config.routing_keys == config.tokens  # one token is enough to start
     assert "t1" not in repr(config) and "hmac-secret" not in repr(config)
     assert IntakeConfig.from_env({}).correlation_window == timedelta(minutes=5)
+    assert IntakeConfig.from_env({}).repeat_window == timedelta(hours=6)
+    assert IntakeConfig.from_env({"WARROOM_INTAKE_REPEAT_WINDOW": "0"}).repeat_window == timedelta(0)
 
 
 def test_credentials_from_bearer_or_basic_auth() -> None:
