@@ -191,6 +191,7 @@ async def storm(client: Client, args: argparse.Namespace, data_dir: Path) -> dic
                 break
             await asyncio.sleep(0.1)
         alerts = await counted_alerts(client, list(first_post), args.posts)
+        routers = await router_histories(client, settings.task_queue)
         for _ in range(100):  # visibility is eventually consistent: count until it settles
             incidents = (
                 await client.count_workflows(
@@ -208,8 +209,22 @@ async def storm(client: Client, args: argparse.Namespace, data_dir: Path) -> dic
         "incidents": incidents, "expected": expected, "paged": len(pages.first_page),
         "statuses": sent["statuses"], "alerts_counted": alerts, "lost": args.posts - alerts,
         "posts_per_s": args.posts / sent["wall"], "wall_s": sent["wall"], "sdk_log": complaints.messages,
+        "routers": routers,
         "p50_ms": 1000 * percentile(latencies, 0.5), "p99_ms": 1000 * percentile(latencies, 0.99),
     }  # fmt: skip
+
+
+async def router_histories(client: Client, task_queue: str) -> dict[str, int]:
+    """The correlation routers' runs, history events and route updates (what the storm cost them)."""
+    totals = {"runs": 0, "events": 0, "updates": 0}
+    query = f'TaskQueue = "{task_queue}" AND WorkflowType = "AlertCorrelation"'
+    async for execution in client.list_workflows(query):
+        history = await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
+        totals["runs"] += 1
+        totals["events"] += len(history.events)
+        totals["updates"] += sum(e.HasField("workflow_execution_update_accepted_event_attributes")
+                                 for e in history.events)  # fmt: skip
+    return totals
 
 
 async def counted_alerts(client: Client, incident_ids: list[str], posts: int) -> int:
@@ -315,7 +330,10 @@ async def main(args: argparse.Namespace) -> None:
         f"paged, HTTP {result['statuses']}, alerts counted {result['alerts_counted']}, lost {result['lost']}",
         f"intake: {result['posts_per_s']:.1f} posts/s ({result['wall_s']:.1f} s); post-to-first-page p50 "
         f"{result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms",
-        f"SDK warnings/errors logged: {sum(result['sdk_log'].values())} {result['sdk_log'] or ''}",
+        f"SDK warnings/errors logged (Python loggers; the SDK core writes its own to stderr): "
+        f"{sum(result['sdk_log'].values())} {result['sdk_log'] or ''}",
+        f"correlation routers: {result['routers']['runs']} runs, {result['routers']['events']} history "
+        f"events, {result['routers']['updates']} route updates",
         f"bare Temporal: signal-with-start {base['signal_with_start_per_s']:.0f} calls/s (same ids)",
         f"bare Temporal: start + one activity {base['one_activity_per_s']:.1f} workflows/s;"
         f" start->activity p50 {base['one_activity_p50_ms']:.0f} ms, p99 "

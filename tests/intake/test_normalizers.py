@@ -7,6 +7,7 @@ import base64
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from starlette.datastructures import Headers
 
 from intake.auth import presented_secret
@@ -16,10 +17,11 @@ from intake.formats.fields import impact_from
 from intake.handoff import STATIC_SUMMARY_BYTES, static_summary
 from intake.sns import SnsMessage, is_genuine_sns_url, string_to_sign
 from tests.intake.conftest import payload_json
+from workflows import correlation
 from workflows.alert_book import AlertBook
-from workflows.correlation import decide
+from workflows.correlation import bound, decide, decide_all, record
 from workflows.messages.alerts import Alert, AlertStatus
-from workflows.messages.correlation import CorrelationInput, RouteRequest
+from workflows.messages.correlation import CorrelationInput, RouteBatch, RouteRequest, RoutesTaken
 
 
 def test_alertmanager_event_ids_ignore_key_order_and_change_with_content() -> None:
@@ -184,3 +186,30 @@ def test_an_incidents_static_summary_is_service_and_summary_clipped_to_whole_cha
     assert static_summary(alert) == "checkout: 5xx above 5% in eu-west-1"
     long = static_summary(alert.model_copy(update={"summary": "é" * 500}))
     assert len(long.encode()) <= STATIC_SUMMARY_BYTES + len("…".encode()) and long.endswith("é…")
+
+
+def test_a_batch_is_decided_in_order_and_a_taken_route_beats_the_routers_memory() -> None:
+    state = CorrelationInput(service="checkout", window_seconds=300)
+    now = datetime(2025, 3, 18, 14, 0, tzinfo=UTC)
+    requests = [RouteRequest(dedup_key=key, source="am") for key in ("a", "b", "c")]
+    decided = decide_all(state, RouteBatch(requests=requests), now)
+    assert [d.incident_key for d in decided.decisions] == ["a", "a", "a"]
+    assert decided.decisions[0].correlation is None and decided.decisions[2].correlation
+    # The intake sent "d" to its own incident without the router's answer; a late update must not move it.
+    record(state, RoutesTaken(routes={"d": "d"}))
+    late = decide_all(state, RouteBatch(requests=[RouteRequest(dedup_key="d", source="am")]), now)
+    assert late.decisions[0].incident_key == "d"
+
+
+def test_the_router_forgets_its_least_recently_used_routes_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(correlation, "ROUTES_LIMIT", 3)
+    state = CorrelationInput(service="checkout", window_seconds=300)
+    now = datetime(2025, 3, 18, 14, 0, tzinfo=UTC)
+    for key in ("a", "b", "c"):
+        decide_all(state, RouteBatch(requests=[RouteRequest(dedup_key=key, source="am")]), now)
+    decide_all(state, RouteBatch(requests=[RouteRequest(dedup_key="a", source="am", firing=False)]), now)
+    decide_all(state, RouteBatch(requests=[RouteRequest(dedup_key="d", source="am")]), now)
+    assert list(state.routes) == ["c", "a", "d"]  # "b" was the idlest
+    monkeypatch.setattr(correlation, "ROUTES_CHARS_LIMIT", 4)  # two routes of one-letter keys
+    bound(state)
+    assert list(state.routes) == ["a", "d"]
