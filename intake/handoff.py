@@ -56,7 +56,7 @@ class HandoffReport:
             self.not_open.append(incident_id)
 
 
-@dataclass(eq=False)
+@dataclass
 class _Routed:
     """One alert and the incident key correlation chose for it."""
 
@@ -87,10 +87,11 @@ class Handoff:
             keys = await self.routing.targets(alerts)
             report = HandoffReport()
             routed = [_Routed(alert, key) for alert, key in zip(alerts, keys, strict=True)]
-            held = await self._already_held(routed)
-            for item in held:
-                report.repeated(item.incident_id)
-            fresh = [item for item in routed if item not in held]
+            held = {id(item) for item in await self._already_held(routed)}
+            for item in routed:
+                if id(item) in held:
+                    report.repeated(item.incident_id)
+            fresh = [item for item in routed if id(item) not in held]
             firing = [item for item in fresh if _opens(item.alert)]
             others = [item for item in fresh if not _opens(item.alert)]
             # Firing first: in a mixed group, a resolve must not race ahead of the start it resolves.
