@@ -103,7 +103,8 @@ async def test_a_transient_certificate_failure_answers_503_and_the_retry_gets_th
         answer = await post_alarm(url, sns_signer, arn)
         assert answer.status_code == 202, answer.text
         await intake.status_when(arn, lambda s: s.alert_count == 1)
-        await intake.handle(arn).terminate("test over")
+        await intake.handle(arn).signal("resolve", {"by": "tester"})
+        await intake.handle(arn).result()
         await intake.http.aclose()
 
 
