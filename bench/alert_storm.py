@@ -1,10 +1,15 @@
-"""Alert storm: N Alertmanager posts over G group keys from C concurrent senders, through the real intake
-(uvicorn) into real incidents, beside a bare-Temporal baseline measured on the same server in the same run.
+"""Alert storm: N posts over G dedup keys (Alertmanager group keys or generic alerts) from C concurrent
+senders, through the real intake (uvicorn) into real incidents, beside a bare-Temporal baseline measured on
+the same server in the same run.
 
     .venv/bin/python -m bench.alert_storm --posts 10000 --groups 100 --concurrency 50
+    # a storm of distinct alerts for ONE service through its correlation router (issue 8, defect 11):
+    .venv/bin/python -m bench.alert_storm --format generic --posts 2000 --groups 2000 --services 1 \
+        --concurrency 20 --correlation-window 300
 
-Prints: incidents opened (must equal --groups), alerts lost (must be 0), posts/s, p50/p99 post-to-first-page
-latency; then the baselines: plain signal-with-start calls/s over the same ids and concurrency, and a
+Prints: incidents opened (G, or one per service when the correlation window covers the storm), alerts lost
+(must be 0), HTTP statuses, SDK warnings/errors logged in the worker+intake process, posts/s, p50/p99
+post-to-first-page latency; then the baselines: plain signal-with-start calls/s over the same ids and concurrency, and a
 trivial workflow start + one activity (throughput and start-to-activity p50/p99). The dev server runs with
 the same low-latency flags as `warroom run` and a SQLite file, and those flags are printed.
 """
@@ -15,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import logging
 import sys
 import tempfile
 import time
@@ -36,7 +42,6 @@ from temporalio.worker import Worker
 
 from config.settings import Settings
 from intake.config import IntakeConfig
-from intake.formats.alertmanager import group_dedup_key
 from intake.service import serve_intake
 from workers.binaries import find_binary
 from workers.dev_stack import LOW_LATENCY_CONFIG
@@ -67,8 +72,22 @@ def group_key(run: str, group: int) -> str:
     return '{}:{group="%s-%d"}' % (run, group)  # noqa: UP031 - braces are the payload's, not a format
 
 
-def alertmanager_body(group: int, seq: int, run: str) -> bytes:
-    labels = {"alertname": "StormAlert", "service": f"svc-{group}", "severity": "critical", "seq": str(seq)}
+def service_of(group: int, args: argparse.Namespace) -> str:
+    """One service per group key, or --services services shared by all keys (what correlation joins)."""
+    return f"svc-{args.run}-{group % args.services}" if args.services else f"svc-{group}"
+
+
+def generic_body(group: int, seq: int, args: argparse.Namespace) -> bytes:
+    return json.dumps({
+        "dedup_key": f"storm-{args.run}-{group}", "service": service_of(group, args), "source": "bench",
+        "summary": f"storm {group}/{seq}", "severity": "critical", "fingerprint": f"{group}-{seq}",
+    }).encode()  # fmt: skip
+
+
+def alertmanager_body(group: int, seq: int, args: argparse.Namespace) -> bytes:
+    run = args.run
+    labels = {"alertname": "StormAlert", "service": service_of(group, args), "severity": "critical",
+              "seq": str(seq)}  # fmt: skip
     return json.dumps({
         "version": "4", "status": "firing", "receiver": "warroom",
         "groupKey": group_key(run, group),
@@ -105,17 +124,16 @@ async def send(args: argparse.Namespace) -> None:
     first_post: dict[str, float] = {}
     statuses: dict[int | str, int] = {}
     limits = httpx.Limits(max_connections=args.concurrency)
+    body = generic_body if args.format == "generic" else alertmanager_body
     async with httpx.AsyncClient(timeout=60, limits=limits) as http:
 
         async def post(index: int) -> None:
             group, seq = index % args.groups, index // args.groups
-            incident_id = f"incident-{group_dedup_key('am', group_key(args.run, group))}"
-            first_post.setdefault(incident_id, time.monotonic())  # CLOCK_MONOTONIC: one clock per machine
+            posted = time.monotonic()  # CLOCK_MONOTONIC: one clock per machine
             for _ in range(5):  # as real senders do: retry a failed delivery (counted)
                 try:
                     answer = await http.post(
-                        f"{args.send_to}/v1/alerts/alertmanager",
-                        content=alertmanager_body(group, seq, args.run),
+                        f"{args.send_to}/v1/alerts/{args.format}", content=body(group, seq, args),
                         headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
                     )  # fmt: skip
                 except httpx.TransportError as error:
@@ -123,7 +141,9 @@ async def send(args: argparse.Namespace) -> None:
                 else:
                     code = answer.status_code
                 statuses[code] = statuses.get(code, 0) + 1
-                if code == 202:
+                if code == 202:  # the intake names the incident (correlation may have joined another)
+                    for incident in answer.json()["incidents"]:
+                        first_post.setdefault(incident["incident_id"], posted)
                     return
 
         wall = await run_pool(args.posts, args.concurrency, post)
@@ -131,9 +151,26 @@ async def send(args: argparse.Namespace) -> None:
     await asyncio.to_thread(Path(args.out).write_text, report)
 
 
+class SdkComplaints(logging.Handler):
+    """Counts what the Temporal SDK logs at WARNING and above in this (worker + intake) process."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.messages: dict[str, int] = {}
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.name.startswith("temporalio"):
+            text = record.getMessage().splitlines()[0][:120]
+            self.messages[text] = self.messages.get(text, 0) + 1
+
+
 async def storm(client: Client, args: argparse.Namespace, data_dir: Path) -> dict[str, Any]:
     settings = Settings(task_queue=f"storm-{uuid4()}", data_dir=data_dir, metrics_address="")
     pages = FirstPages()
+    complaints = SdkComplaints()
+    logging.getLogger().addHandler(complaints)
+    correlated = args.correlation_window > 0 and args.services > 0
+    expected = args.services if correlated else args.groups
     window = timedelta(seconds=args.correlation_window)  # 0: each group key is its own incident
     config = IntakeConfig(tokens=(SecretStr(TOKEN),), port=0, correlation_window=window)
     out = data_dir / "senders.json"
@@ -143,42 +180,65 @@ async def storm(client: Client, args: argparse.Namespace, data_dir: Path) -> dic
     ):
         senders = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.alert_storm", "--send-to", url, "--run", uuid4().hex[:8],
-            "--out", str(out),
+            "--out", str(out), "--format", args.format, "--services", str(args.services),
             "--posts", str(args.posts), "--groups", str(args.groups), "--concurrency", str(args.concurrency),
         )  # fmt: skip
         assert await senders.wait() == 0, "the sender process failed"
         sent = json.loads(out.read_text())
         first_post: dict[str, float] = sent["first_post"]
         for _ in range(1200):  # polling is the point: pages arrive from the worker on their own
-            if len(pages.first_page) >= args.groups:
+            if len(pages.first_page) >= expected:
                 break
             await asyncio.sleep(0.1)
-        alerts = 0
-        for incident_id in first_post:
-            handle = client.get_workflow_handle(incident_id)
-            for _ in range(600):  # signals are asynchronous: wait until each incident has counted its alerts
-                status = await handle.query(IncidentWorkflow.status)
-                if status.alert_count >= args.posts // args.groups:
-                    break
-                await asyncio.sleep(0.1)
-            alerts += status.alert_count
-        for _ in range(100):  # visibility is eventually consistent: count until it settles on the groups
+        alerts = await counted_alerts(client, list(first_post), args.posts)
+        routers = await router_histories(client, settings.task_queue)
+        for _ in range(100):  # visibility is eventually consistent: count until it settles
             incidents = (
                 await client.count_workflows(
                     f'TaskQueue = "{settings.task_queue}" AND WorkflowType = "IncidentWorkflow"'
                 )
             ).count
-            if incidents >= args.groups:
+            if incidents >= expected:
                 break
             await asyncio.sleep(0.1)
         for incident_id in first_post:
             await client.get_workflow_handle(incident_id).terminate("benchmark over")
+    logging.getLogger().removeHandler(complaints)
     latencies = [pages.first_page[i] - first_post[i] for i in first_post if i in pages.first_page]
     return {
-        "incidents": incidents, "paged": len(pages.first_page), "statuses": sent["statuses"],
-        "alerts_counted": alerts, "lost": args.posts - alerts, "posts_per_s": args.posts / sent["wall"],
+        "incidents": incidents, "expected": expected, "paged": len(pages.first_page),
+        "statuses": sent["statuses"], "alerts_counted": alerts, "lost": args.posts - alerts,
+        "posts_per_s": args.posts / sent["wall"], "wall_s": sent["wall"], "sdk_log": complaints.messages,
+        "routers": routers,
         "p50_ms": 1000 * percentile(latencies, 0.5), "p99_ms": 1000 * percentile(latencies, 0.99),
     }  # fmt: skip
+
+
+async def router_histories(client: Client, task_queue: str) -> dict[str, int]:
+    """The correlation routers' runs, history events and route updates (what the storm cost them)."""
+    totals = {"runs": 0, "events": 0, "updates": 0}
+    query = f'TaskQueue = "{task_queue}" AND WorkflowType = "AlertCorrelation"'
+    async for execution in client.list_workflows(query):
+        history = await client.get_workflow_handle(execution.id, run_id=execution.run_id).fetch_history()
+        totals["runs"] += 1
+        totals["events"] += len(history.events)
+        totals["updates"] += sum(e.HasField("workflow_execution_update_accepted_event_attributes")
+                                 for e in history.events)  # fmt: skip
+    return totals
+
+
+async def counted_alerts(client: Client, incident_ids: list[str], posts: int) -> int:
+    """Alerts the incidents counted; signals are asynchronous, so wait (bounded) until they add up."""
+    total = 0
+    for _ in range(1200):
+        total = 0
+        for incident_id in incident_ids:
+            status = await client.get_workflow_handle(incident_id).query(IncidentWorkflow.status)
+            total += status.alert_count
+        if total >= posts:
+            break
+        await asyncio.sleep(0.25)
+    return total
 
 
 @workflow.defn(name="BenchSink", sandboxed=False)
@@ -261,14 +321,19 @@ async def main(args: argparse.Namespace) -> None:
             base = await baselines(env.client, args)
         finally:
             await env.shutdown()
+    services = f"{args.services} service(s)" if args.services else "one service per key"
     lines = [
         f"dev server: temporal server start-dev --db-filename <tmp>/bench.db {' '.join(FLAGS)}",
-        f"load: {args.posts} Alertmanager posts, {args.groups} group keys, {args.concurrency} senders, "
-        f"correlation window {args.correlation_window:g} s",
-        f"intake: {result['incidents']} incidents opened (expected {args.groups}), {result['paged']} paged, "
-        f"HTTP {result['statuses']}, alerts counted {result['alerts_counted']}, lost {result['lost']}",
-        f"intake: {result['posts_per_s']:.0f} posts/s; post-to-first-page p50 {result['p50_ms']:.0f} ms, "
-        f"p99 {result['p99_ms']:.0f} ms",
+        f"load: {args.posts} {args.format} posts, {args.groups} dedup keys, {services}, {args.concurrency} "
+        f"senders, correlation window {args.correlation_window:g} s",
+        f"intake: {result['incidents']} incidents opened (expected {result['expected']}), {result['paged']} "
+        f"paged, HTTP {result['statuses']}, alerts counted {result['alerts_counted']}, lost {result['lost']}",
+        f"intake: {result['posts_per_s']:.1f} posts/s ({result['wall_s']:.1f} s); post-to-first-page p50 "
+        f"{result['p50_ms']:.0f} ms, p99 {result['p99_ms']:.0f} ms",
+        f"SDK warnings/errors logged (Python loggers; the SDK core writes its own to stderr): "
+        f"{sum(result['sdk_log'].values())} {result['sdk_log'] or ''}",
+        f"correlation routers: {result['routers']['runs']} runs, {result['routers']['events']} history "
+        f"events, {result['routers']['updates']} route updates",
         f"bare Temporal: signal-with-start {base['signal_with_start_per_s']:.0f} calls/s (same ids)",
         f"bare Temporal: start + one activity {base['one_activity_per_s']:.1f} workflows/s;"
         f" start->activity p50 {base['one_activity_p50_ms']:.0f} ms, p99 "
@@ -284,6 +349,11 @@ if __name__ == "__main__":
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--groups", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--format", choices=["alertmanager", "generic"], default="alertmanager")
+    parser.add_argument(
+        "--services", type=int, default=0, help="spread the keys over this many services (default 0: one "
+        "service per key); with --correlation-window, each service's keys join one incident",
+    )  # fmt: skip
     parser.add_argument(
         "--correlation-window", type=float, default=0, help="seconds; >0 routes every post through the "
         "per-service correlation router (one service per group key, so the incident count is unchanged)",

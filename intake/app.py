@@ -19,7 +19,7 @@ from starlette.routing import Route as StarletteRoute
 from intake import auth
 from intake.body import read_body
 from intake.config import IntakeConfig
-from intake.errors import IntakeError
+from intake.errors import IntakeError, RetryLater
 from intake.handoff import Handoff, HandoffReport, TemporalUnavailable
 from intake.openapi import openapi_document
 from intake.routes import ROUTES, Reading, Route
@@ -89,14 +89,17 @@ async def _handle(
     except IntakeError as error:
         log.info("intake %s refused: %s %s", route.name, error.status, error.problems[0][0])
         return error.response()
-    except TemporalUnavailable as error:
+    except RetryLater as error:  # Temporal, or the SNS certificate host: the sender must retry
         log.warning("intake %s: 503, %s", route.name, error)
         return JSONResponse(
             {"status": "unavailable", "error": f"{error}; nothing was accepted, retry later"},
             status_code=503,
             headers={"Retry-After": RETRY_AFTER_SECONDS},
         )
-    log.info("intake %s: %d alert(s) -> %s", route.name, len(reading.alerts), sorted(report.signalled))
+    log.info(
+        "intake %s: %d alert(s) -> %s, repeats %s",
+        route.name, len(reading.alerts), sorted(report.signalled), sorted(report.repeats),
+    )  # fmt: skip
     return JSONResponse(_accepted(route, reading, report), status_code=202)
 
 
@@ -107,7 +110,10 @@ def _accepted(route: Route, reading: Reading, report: HandoffReport) -> dict[str
         "alerts": len(reading.alerts),
         "incidents": [{"incident_id": key, "alerts": n} for key, n in report.signalled.items()],
         "not_open": report.not_open,
+        "repeats": [{"incident_id": key, "alerts": n} for key, n in report.repeats.items()],
     }
+    if report.repeats and not report.signalled:
+        body["note"] = "a repeat: the incident already holds this delivery, nothing was sent"
     if report.not_open:
         body["note"] = "resolve/acknowledge for an incident that is not open: nothing was opened"
     if reading.note:

@@ -24,6 +24,8 @@ ENVIRONMENT_VARIABLES = {
     "WARROOM_INTAKE_SNS_TOPICS": "accepted SNS topic ARNs, comma-separated (default: any topic)",
     "WARROOM_INTAKE_MAX_IN_FLIGHT": "hand-offs at once; beyond it 503 + Retry-After at once (default 256)",
     "WARROOM_INTAKE_CORRELATION_WINDOW": "join one service's alerts within this (default 5m; 0 = off)",
+    "WARROOM_INTAKE_REPEAT_WINDOW": "drop a re-sent alert the incident holds, at the door, within this "
+    "(default 6h; 0 = off)",
 }
 
 
@@ -43,6 +45,7 @@ class IntakeConfig(BaseModel):
     pagerduty_routing_keys: tuple[SecretStr, ...] = ()
     sns_topics: tuple[str, ...] = ()
     correlation_window: timedelta = timedelta(minutes=5)
+    repeat_window: timedelta = timedelta(hours=6)
 
     @property
     def routing_keys(self) -> tuple[SecretStr, ...]:
@@ -69,7 +72,10 @@ class IntakeConfig(BaseModel):
             values["max_body_bytes"] = env["WARROOM_INTAKE_MAX_BODY_BYTES"]
         if env.get("WARROOM_INTAKE_GRAFANA_HMAC_SECRET"):
             values["grafana_hmac_secret"] = SecretStr(env["WARROOM_INTAKE_GRAFANA_HMAC_SECRET"])
-        window = env.get("WARROOM_INTAKE_CORRELATION_WINDOW")
-        if window:
-            values["correlation_window"] = parse_duration(window if window != "0" else "0s")
+        for variable, name in (
+            ("WARROOM_INTAKE_CORRELATION_WINDOW", "correlation_window"),
+            ("WARROOM_INTAKE_REPEAT_WINDOW", "repeat_window"),
+        ):
+            if window := env.get(variable):
+                values[name] = parse_duration(window if window != "0" else "0s")
         return cls.model_validate(values)

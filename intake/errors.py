@@ -9,7 +9,14 @@ from typing import Any
 from pydantic import ValidationError
 from starlette.responses import JSONResponse
 
+from workflows.messages.validation import field_path
+
 MAX_PROBLEMS = 10
+
+
+class RetryLater(Exception):
+    """Something the intake depends on failed for now (Temporal, the SNS certificate host): the answer is
+    503 + Retry-After, because every sender retries a 5xx and nothing was accepted."""
 
 
 class IntakeError(Exception):
@@ -38,10 +45,11 @@ class IntakeError(Exception):
 
     @classmethod
     def invalid(cls, error: ValidationError, prefix: str = "") -> IntakeError:
-        """422 from a pydantic error: location and message only (pydantic's `input` is never echoed)."""
+        """422 from a pydantic error: location and message only (pydantic's `input` is never echoed). Kept as
+        (field, problem) pairs, not `validation_problems` lines: the JSON answer names each field apart."""
         problems = []
         for item in error.errors(include_input=False, include_url=False):
-            where = ".".join(str(part) for part in item["loc"])
+            where = field_path(item["loc"]) if item["loc"] else ""  # the shared path format
             field = ".".join(part for part in (prefix, where) if part) or "body"
             problems.append((field, str(item["msg"])))
         first, *rest = problems or [("body", "invalid")]

@@ -17,6 +17,6 @@ from intake.server import serving
 @asynccontextmanager
 async def serve_intake(client: Client, task_queue: str, config: IntakeConfig) -> AsyncIterator[str]:
     """Serve until the block exits; yields the base URL."""
-    handoff = Handoff(client, task_queue, config.correlation_window)
+    handoff = Handoff(client, task_queue, config.correlation_window, repeat_window=config.repeat_window)
     async with serving(create_app(config, handoff), config.host, config.port) as url:
         yield url

@@ -4,6 +4,10 @@ and subscription confirmation, talking only to a genuine `sns.<region>.amazonaws
 The certificate fetcher and the confirmer are injectable: tests pass a locally generated certificate and
 record confirmations instead of reaching the internet. Both defaults refuse any URL that is not a genuine
 SNS host, whatever the (signed or unsigned) message says.
+
+A certificate that cannot be fetched *right now* (connection error, timeout, 5xx) is a 503, not a 403: SNS
+retries only 5xx answers, so a 403 for a transient failure would lose the alarm. A certificate that was
+fetched and does not verify the signature stays 403.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from pydantic import Field
 
-from intake.errors import IntakeError
+from intake.errors import IntakeError, RetryLater
 from intake.formats.fields import SenderModel
 
 _GENUINE_HOST = re.compile(r"^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$")
@@ -70,20 +74,38 @@ def string_to_sign(message: SnsMessage) -> bytes:
     return "".join(f"{key}\n{fields[key]}\n" for key in keys if fields.get(key) is not None).encode()
 
 
+class SnsUnreachable(RetryLater):
+    """SNS's host failed in a way that may pass (no connection, timeout, 429, 5xx): the sender retries."""
+
+
+async def download(url: str, wait_seconds: float = FETCH_TIMEOUT) -> bytes:
+    """GET `url`. A transient failure raises SnsUnreachable; any other non-2xx raises httpx.HTTPStatusError."""
+    try:
+        async with httpx.AsyncClient(timeout=wait_seconds, follow_redirects=False) as http:
+            response = await http.get(url)
+    except httpx.TransportError as error:  # refused, reset, DNS, every kind of timeout
+        raise SnsUnreachable(f"SNS host unreachable ({type(error).__name__})") from None
+    if response.status_code >= 500 or response.status_code == 429:
+        raise SnsUnreachable(f"SNS host answered {response.status_code}")
+    response.raise_for_status()
+    return response.content
+
+
 async def fetch_certificate(url: str) -> bytes:
     if not is_genuine_sns_url(url):
         raise IntakeError(403, "SigningCertURL", "not a genuine SNS host of AWS")
-    async with httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=False) as http:
-        response = await http.get(url)
-        response.raise_for_status()
-        return response.content
+    return await download(url)
 
 
 async def confirm_subscription(url: str) -> None:
     if not is_genuine_sns_url(url):
         raise IntakeError(403, "SubscribeURL", "not a genuine SNS host of AWS")
-    async with httpx.AsyncClient(timeout=FETCH_TIMEOUT, follow_redirects=False) as http:
-        (await http.get(url)).raise_for_status()
+    try:
+        await download(url)
+    except httpx.HTTPStatusError as error:  # SNS refused the token (expired, already used): not retryable
+        raise IntakeError(
+            400, "SubscribeURL", f"SNS refused the confirmation ({error.response.status_code})"
+        ) from None
 
 
 def _require_fresh(timestamp: str) -> None:
@@ -104,7 +126,8 @@ class SnsVerifier:
         self._keys: dict[str, rsa.RSAPublicKey] = {}
 
     async def verify(self, message: SnsMessage) -> None:
-        """Raise 403 unless the message is signed by the certificate at a genuine SNS URL."""
+        """Raise 403 unless the message is signed by the certificate at a genuine SNS URL (SnsUnreachable
+        when that certificate cannot be fetched right now)."""
         if not message.SigningCertURL.endswith(".pem") or not is_genuine_sns_url(message.SigningCertURL):
             raise IntakeError(403, "SigningCertURL", "not a .pem on a genuine SNS host of AWS")
         try:
@@ -123,7 +146,7 @@ class SnsVerifier:
         if url not in self._keys:
             try:
                 certificate = x509.load_pem_x509_certificate(await self._fetch(url))
-            except IntakeError:
+            except (IntakeError, RetryLater):  # a failed fetch is not cached: the retry fetches again
                 raise
             except (httpx.HTTPError, ValueError):
                 raise IntakeError(403, "SigningCertURL", "certificate could not be loaded") from None

@@ -17,8 +17,17 @@ from config.settings import Settings
 from intake.config import IntakeConfig
 from intake.server import IntakeStartError
 from intake.service import serve_intake
+from workflows.messages.validation import describe_validation_error
 
 TOKEN_FILE = "intake-token"
+# An error names the variable the user set, not the field it became.
+SETTING_VARIABLES = {
+    "port": "WARROOM_INTAKE_ADDRESS (port)",
+    "max_body_bytes": "WARROOM_INTAKE_MAX_BODY_BYTES",
+    "max_in_flight": "WARROOM_INTAKE_MAX_IN_FLIGHT",
+    "correlation_window": "WARROOM_INTAKE_CORRELATION_WINDOW",
+    "repeat_window": "WARROOM_INTAKE_REPEAT_WINDOW",
+}
 
 
 class IntakeConfigError(Exception):
@@ -42,7 +51,7 @@ def intake_config_from_env() -> IntakeConfig:
     try:
         return IntakeConfig.from_env()
     except ValidationError as error:
-        problems = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in error.errors())
+        problems = describe_validation_error(error, rename=SETTING_VARIABLES)
         raise IntakeConfigError(f"bad WARROOM_INTAKE_* setting ({problems}); see docs/intake.md") from None
 
 

@@ -44,28 +44,54 @@ async def test_a_firing_group_opens_one_incident_with_service_hint_key_and_timel
     }
     assert status.severity is not None and status.phase is Phase.RESPONSE
     assert len(events(status, EventKind.PAGED)) == 1
+    # The workflow list shows only what was known at start: no severity (it was decided later).
+    summary = await (await intake.handle(key).describe()).static_summary()
+    assert summary in {f"checkout: {event.summary.removeprefix('firing: ')}" for event in alerts}
 
 
-async def test_a_byte_identical_resend_opens_nothing_and_pages_nobody_again(intake: Intake) -> None:
+async def test_a_byte_identical_resend_is_dropped_at_the_door_without_a_signal(intake: Intake) -> None:
     group = unique_group(payload_json("alertmanager_firing.json"))
     key = am_key(group)
     first = await intake.post("/v1/alerts/alertmanager", group, SENDER)
-    assert first.status_code == 202
+    assert first.status_code == 202 and first.json()["repeats"] == []
     await intake.status_when(key, lambda s: len(events(s, EventKind.PAGED)) == 1)
     before = await intake.handle(key).describe()
-    for _ in range(3):
+    for _ in range(3):  # Alertmanager's repeat_interval
         again = await intake.post("/v1/alerts/alertmanager", group, SENDER)
         assert again.status_code == 202
-    # The repeats were delivered (the history grows) and recognised as repeats (the timeline does not).
-    after = await intake.handle(key).describe()
-    assert after.run_id == before.run_id
+        assert again.json()["incidents"] == [] and "a repeat" in again.json()["note"]
+        assert again.json()["repeats"] == [{"incident_id": f"incident-{key}", "alerts": 3}]
+    # Before: every repeat was a signal (12 in all) the incident then recognised; now none reaches it.
+    assert len(await signalled_alerts(intake.handle(key))) == 3
+    assert (await intake.handle(key).describe()).run_id == before.run_id
     status = await intake.status(key)
-    assert status.alert_count == 3
-    assert len(events(status, EventKind.ALERT)) == 3
-    assert len(events(status, EventKind.PAGED)) == 1
-    history = await intake.handle(key).fetch_history()
-    signals = [e for e in history.events if e.HasField("workflow_execution_signaled_event_attributes")]
-    assert len(signals) == 12
+    assert status.alert_count == 3 and len(events(status, EventKind.PAGED)) == 1
+
+
+async def test_a_resolve_and_a_re_fire_after_it_still_go_through_the_door(intake: Intake) -> None:
+    group = unique_group(payload_json("alertmanager_firing.json"))
+    key = am_key(group)
+    assert (await intake.post("/v1/alerts/alertmanager", group, SENDER)).status_code == 202
+    # One alert resolves: its resolve goes through, the two unchanged alerts of the group are repeats.
+    answer = await intake.post("/v1/alerts/alertmanager", resolved(group, 0), SENDER)
+    assert answer.json()["incidents"] == [{"incident_id": f"incident-{key}", "alerts": 1}]
+    assert answer.json()["repeats"] == [{"incident_id": f"incident-{key}", "alerts": 2}]
+    # It fires again, byte-identical to its first delivery: not a repeat of the last one, so it goes through.
+    answer = await intake.post("/v1/alerts/alertmanager", group, SENDER)
+    assert answer.json()["incidents"] == [{"incident_id": f"incident-{key}", "alerts": 1}]
+    assert [alert.status.value for alert in await signalled_alerts(intake.handle(key))][3:] == [
+        "resolved",
+        "firing",
+    ]
+    # A human resolves the incident while the alerts still fire: the next repeat opens a new incident.
+    first_run = (await intake.handle(key).describe()).run_id
+    await intake.handle(key).signal("resolve", {"by": "tester"})
+    await intake.handle(key).result()
+    reopened = await intake.post("/v1/alerts/alertmanager", group, SENDER)
+    assert reopened.json()["incidents"] == [{"incident_id": f"incident-{key}", "alerts": 3}]
+    assert (await intake.handle(key).describe()).run_id != first_run
+    await intake.status_when(key, lambda s: bool(events(s, EventKind.PAGED)))
+    await intake.handle(key).signal("resolve", {"by": "tester"})
 
 
 async def test_resolving_every_alert_of_the_group_resolves_the_incident(intake: Intake) -> None:

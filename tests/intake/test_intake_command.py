@@ -87,8 +87,12 @@ async def test_warroom_intake_refuses_to_start_without_a_token_or_with_a_bad_set
     bad = await run_warroom(
         "intake", env={"WARROOM_INTAKE_TOKEN": TOKEN, "WARROOM_INTAKE_ADDRESS": "here:port"}
     )
-    assert bad.code == 1 and "bad WARROOM_INTAKE_* setting (port:" in bad.stderr
+    assert bad.code == 1 and "bad WARROOM_INTAKE_* setting (WARROOM_INTAKE_ADDRESS (port):" in bad.stderr
     assert "Traceback" not in bad.output and TOKEN not in bad.output
+    window = await run_warroom(
+        "intake", env={"WARROOM_INTAKE_TOKEN": TOKEN, "WARROOM_INTAKE_REPEAT_WINDOW": "1y"}
+    )
+    assert window.code == 1 and "(WARROOM_INTAKE_REPEAT_WINDOW: " in window.stderr
 
 
 def test_warroom_run_without_a_token_keeps_a_generated_one_in_a_private_file(

@@ -7,18 +7,21 @@ import base64
 import json
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from starlette.datastructures import Headers
 
 from intake.auth import presented_secret
 from intake.config import IntakeConfig
 from intake.formats import alertmanager, cloudwatch, datadog, pagerduty
 from intake.formats.fields import impact_from
+from intake.handoff import STATIC_SUMMARY_BYTES, static_summary
 from intake.sns import SnsMessage, is_genuine_sns_url, string_to_sign
 from tests.intake.conftest import payload_json
+from workflows import correlation
 from workflows.alert_book import AlertBook
-from workflows.correlation import decide
-from workflows.messages.alerts import AlertStatus
-from workflows.messages.correlation import CorrelationInput, RouteRequest
+from workflows.correlation import bound, decide, decide_all, record
+from workflows.messages.alerts import Alert, AlertStatus
+from workflows.messages.correlation import CorrelationInput, RouteBatch, RouteRequest, RoutesTaken
 
 
 def test_alertmanager_event_ids_ignore_key_order_and_change_with_content() -> None:
@@ -164,6 +167,8 @@ def test_intake_settings_from_the_environment_never_show_secrets() -> None:
     assert config.routing_keys == config.tokens  # one token is enough to start
     assert "t1" not in repr(config) and "hmac-secret" not in repr(config)
     assert IntakeConfig.from_env({}).correlation_window == timedelta(minutes=5)
+    assert IntakeConfig.from_env({}).repeat_window == timedelta(hours=6)
+    assert IntakeConfig.from_env({"WARROOM_INTAKE_REPEAT_WINDOW": "0"}).repeat_window == timedelta(0)
 
 
 def test_credentials_from_bearer_or_basic_auth() -> None:
@@ -174,3 +179,37 @@ def test_credentials_from_bearer_or_basic_auth() -> None:
     assert presented_secret(Headers({"authorization": f"Basic {user_only}"})) == "secret"
     assert presented_secret(Headers({"authorization": "Basic !!!"})) is None
     assert presented_secret(Headers({})) is None
+
+
+def test_an_incidents_static_summary_is_service_and_summary_clipped_to_whole_characters() -> None:
+    alert = Alert(source="generic", dedup_key="k", service="checkout", summary="5xx above 5%\nin eu-west-1")
+    assert static_summary(alert) == "checkout: 5xx above 5% in eu-west-1"
+    long = static_summary(alert.model_copy(update={"summary": "é" * 500}))
+    assert len(long.encode()) <= STATIC_SUMMARY_BYTES + len("…".encode()) and long.endswith("é…")
+
+
+def test_a_batch_is_decided_in_order_and_a_taken_route_beats_the_routers_memory() -> None:
+    state = CorrelationInput(service="checkout", window_seconds=300)
+    now = datetime(2025, 3, 18, 14, 0, tzinfo=UTC)
+    requests = [RouteRequest(dedup_key=key, source="am") for key in ("a", "b", "c")]
+    decided = decide_all(state, RouteBatch(requests=requests), now)
+    assert [d.incident_key for d in decided.decisions] == ["a", "a", "a"]
+    assert decided.decisions[0].correlation is None and decided.decisions[2].correlation
+    # The intake sent "d" to its own incident without the router's answer; a late update must not move it.
+    record(state, RoutesTaken(routes={"d": "d"}))
+    late = decide_all(state, RouteBatch(requests=[RouteRequest(dedup_key="d", source="am")]), now)
+    assert late.decisions[0].incident_key == "d"
+
+
+def test_the_router_forgets_its_least_recently_used_routes_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(correlation, "ROUTES_LIMIT", 3)
+    state = CorrelationInput(service="checkout", window_seconds=300)
+    now = datetime(2025, 3, 18, 14, 0, tzinfo=UTC)
+    for key in ("a", "b", "c"):
+        decide_all(state, RouteBatch(requests=[RouteRequest(dedup_key=key, source="am")]), now)
+    decide_all(state, RouteBatch(requests=[RouteRequest(dedup_key="a", source="am", firing=False)]), now)
+    decide_all(state, RouteBatch(requests=[RouteRequest(dedup_key="d", source="am")]), now)
+    assert list(state.routes) == ["c", "a", "d"]  # "b" was the idlest
+    monkeypatch.setattr(correlation, "ROUTES_CHARS_LIMIT", 4)  # two routes of one-letter keys
+    bound(state)
+    assert list(state.routes) == ["a", "d"]

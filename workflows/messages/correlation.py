@@ -36,3 +36,24 @@ class RouteRequest(Contract):
 class RouteDecision(Contract):
     incident_key: str
     correlation: str | None = Field(default=None, description="set the first time a key joins another")
+
+
+MAX_ROUTE_BATCH = 200
+
+
+class RouteBatch(Contract):
+    """Every key an intake has queued for one service since its last answer: one update, one workflow task,
+    however many senders are waiting (a router takes at most 10 updates in flight, 2,000 per run)."""
+
+    requests: list[RouteRequest] = Field(min_length=1, max_length=MAX_ROUTE_BATCH)
+
+
+class RouteDecisions(Contract):
+    decisions: list[RouteDecision] = Field(description="one per request, in the same order")
+
+
+class RoutesTaken(Contract):
+    """Routes an intake took without the router's answer (it did not answer in time): the router records
+    them as fact, so a later resolve of the key finds the incident its firing alert really went to."""
+
+    routes: dict[str, str] = Field(min_length=1, description="dedup key -> incident key it was sent to")
