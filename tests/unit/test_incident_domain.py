@@ -10,7 +10,7 @@ import pytest
 from config.policy_file import load_policy_file
 from workflows.incident.domain import Incident, occurrence_of
 from workflows.incident.state import Cause, IncidentState, Lifecycle
-from workflows.messages.commands import Acknowledge, AssignRole, Snooze
+from workflows.messages.commands import Acknowledge, AssignRole, Resolve, Snooze
 from workflows.messages.common import Phase, Severity
 from workflows.messages.status import EventKind
 
@@ -136,3 +136,14 @@ def test_an_alert_driven_resolve_survives_a_failed_gate_and_a_human_one_is_refus
     other.resolve_refused(T0, "503")
     assert other.state.lifecycle.resolve_request is None
     assert other.state.timeline.recent[-1].summary.startswith("resolve refused: health gate failed (503)")
+
+
+def test_a_resolve_before_any_alert_or_declaration_is_refused_so_no_update_waits_on_a_gate_forever() -> None:
+    state = IncidentState(
+        incident_id="incident-y",
+        occurrence=occurrence_of("incident-y", T0),
+        lifecycle=Lifecycle(opened_at=T0),
+    )
+    empty = Incident(state)
+    assert "nothing to resolve yet" in (empty.refusal("resolve", Resolve(by="bob")) or "")
+    assert opened().refusal("resolve", Resolve(by="bob")) is None

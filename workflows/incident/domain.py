@@ -207,6 +207,12 @@ class Incident:
             )
         return None
 
+    def _refuse_resolve(self, command: Resolve) -> str | None:
+        cause = self.state.cause
+        if cause.alert_count == 0 and cause.declared_by is None:
+            return "resolve: nothing to resolve yet (no alert or declaration has opened this incident)"
+        return None
+
     def _refuse_record_regulatory_notification(self, command: RecordRegulatoryNotification) -> str | None:
         if self.state.regulatory.since is None:
             return "record_regulatory_notification: no regulatory notification is due"

@@ -385,7 +385,13 @@ class IncidentWorkflow(CommandHandlers):
             return decision.verdict
         # A resolve is answered once the health gate has decided: resolved, or refused with the reason.
         lifecycle = self.state.lifecycle
-        await workflow.wait_condition(lambda: self.state.is_resolved or lifecycle.resolve_request is None)
+        await workflow.wait_condition(
+            lambda: (
+                self.state.is_resolved
+                or lifecycle.resolve_request is None
+                or self.state.phase is Phase.CLOSED
+            )
+        )
         if self.state.is_resolved:
             return decision.verdict.model_copy(update={"reason": "resolved"})
         refusal = next(
