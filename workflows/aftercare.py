@@ -27,7 +27,7 @@ with workflow.unsafe.imports_passed_through():
 COMMAND = "record_regulatory_notification"
 
 
-@workflow.defn
+@workflow.defn(sandboxed=False)  # as IncidentWorkflow, whose state and code it shares
 class AftercareWorkflow:
     @workflow.init
     def __init__(self, inp: ContinuedIncident) -> None:

@@ -32,7 +32,7 @@ with workflow.unsafe.imports_passed_through():
         PostmortemResult,
     )
     from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
-    from workflows.messages.status import EventKind
+    from workflows.messages.status import EventKind, TimelineEvent
     from workflows.policy import Policy
     from workflows.routing import plan_routes
     from workflows.targets import resolve_people
@@ -46,6 +46,11 @@ ARCHIVE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_attem
 ARCHIVE_AT = 120
 KEEP_RECENT = 40
 ARCHIVE_BYTES = 256 * 1024
+# One archive call carries at most this much: a burst of thousands of signals in one workflow task must not
+# become one activity input over the 2 MB payload limit (the server then fails every workflow task).
+BATCH_EVENTS = 400
+BATCH_BYTES = 512 * 1024
+EVENT_OVERHEAD_BYTES = 300  # JSON keys, timestamps, details beside the summary
 # How each non-page duty is sent and recorded.
 DUTY_NOTIFICATIONS = {
     "notice": (NotificationKind.ESCALATION, EventKind.NOTIFIED),
@@ -56,6 +61,18 @@ DUTY_NOTIFICATIONS = {
     "customer_update": (NotificationKind.CUSTOMER_COMMUNICATION, EventKind.STATUS_UPDATE),
     "ack_notice": (NotificationKind.ACKNOWLEDGEMENT, EventKind.NOTIFIED),
 }
+
+
+def bounded_batch(events: list[TimelineEvent]) -> list[TimelineEvent]:
+    """The oldest events that fit one activity input (by count and approximate bytes)."""
+    batch: list[TimelineEvent] = []
+    size = 0
+    for event in events[:BATCH_EVENTS]:
+        size += len(event.summary) + EVENT_OVERHEAD_BYTES
+        if batch and size > BATCH_BYTES:
+            break
+        batch.append(event)
+    return batch
 
 
 class Effects:
@@ -238,7 +255,7 @@ class Effects:
         stay in state and a warning says so; the next try stores them."""
         timeline = self.state.timeline
         unstored = [event for event in timeline.recent if (event.seq or 0) > timeline.archived_through]
-        batch = unstored if everything else unstored[: max(len(unstored) - KEEP_RECENT, 0)]
+        batch = bounded_batch(unstored if everything else unstored[: max(len(unstored) - KEEP_RECENT, 0)])
         if not batch:
             return
         try:
@@ -255,6 +272,9 @@ class Effects:
             self.record(EventKind.WARNING, SYSTEM, f"timeline archive failed, kept in state: {error.cause}")
             return
         timeline.archived_through = max(timeline.archived_through, result.stored_through)
+        if everything and len(batch) < len(unstored):
+            await self.archive(everything=True)  # a burst of signals can leave more than one batch
+            return
         if everything and not self.timeline_too_long():
             return
         keep_from = len(timeline.recent) - KEEP_RECENT

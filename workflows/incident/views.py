@@ -14,6 +14,10 @@ from workflows.messages.alerts import Impact
 from workflows.messages.status import Deadline, IncidentResult, IncidentStatus
 from workflows.policy import Policy
 
+# The status query shows this many recent events: a burst of signals between two archive calls must not
+# make a query result near the 2 MB limit.
+RECENT_SHOWN = 120
+
 
 def duty_facts(state: IncidentState) -> EscalationFacts:
     severity, started = state.severity, state.lifecycle.response_started_at
@@ -65,7 +69,7 @@ def status_view(state: IncidentState, upcoming: list[Deadline]) -> IncidentStatu
         repeated_alerts=state.cause.repeated_alerts,
         occurrence=state.occurrence,
         runs=state.runs,
-        timeline=timeline.recent,  # bounded by the archive's triggers (count and bytes)
+        timeline=timeline.recent[-RECENT_SHOWN:],
         timeline_total=timeline.next_seq,
         event_counts={kind.value: count for kind, count in timeline.counts.items()},
         deliveries=state.deliveries,

@@ -51,7 +51,11 @@ LAST_REPROBE = timedelta(minutes=30)
 TELL_COMMANDER_AFTER = 3
 
 
-@workflow.defn
+# Not sandboxed, deliberately: the SDK fails any activation that runs over 2 s as a deadlock, and a worker
+# that was down while alerts stormed in gets every queued signal in one activation. Sandboxed, 6,000 signals
+# took 5-12 s and wedged the incident in a retry loop; unsandboxed 1.7 s (docs/architecture.md). Determinism
+# is kept by the rules in this package (workflow.now(), no I/O) and proven by the replay tests in CI.
+@workflow.defn(sandboxed=False)
 class IncidentWorkflow(CommandHandlers):
     @workflow.init
     def __init__(self, inp: IncidentInput | ContinuedIncident) -> None:
