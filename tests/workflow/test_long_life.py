@@ -54,7 +54,7 @@ async def test_a_30_day_sev1_continues_as_new_keeps_every_duty_on_time_once_and_
         await handle.signal(IncidentWorkflow.resolve, {"by": "olivia", "force": True})
         result = await handle.result()
 
-    assert status.runs > 3, "30 days must span several runs"
+    assert status.runs >= max(2, DAYS // 10), "a month must span several runs"
     assert status.alert_count == fires and status.acknowledged_by is None
     run_lengths = await lengths_of_runs(client, handle.id, first_run)
     assert len(run_lengths) == status.runs and max(run_lengths) < 4096, run_lengths
