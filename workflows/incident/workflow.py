@@ -12,6 +12,7 @@ meanwhile opens the next occurrence, which pages.
 from __future__ import annotations
 
 import asyncio
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
@@ -177,7 +178,8 @@ class IncidentWorkflow(CommandHandlers):
                 self._leaving = True
                 break
             else:
-                await workflow.wait_condition(self._loop_has_work, timeout=self._until_probe())
+                with suppress(TimeoutError):  # the re-probe is due: the loop's next pass probes
+                    await workflow.wait_condition(self._loop_has_work, timeout=self._until_probe())
         await duties
         if self.state.is_resolved:
             await self._notify_resolution()
