@@ -13,6 +13,7 @@ from datetime import timedelta
 from io import StringIO
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import pytest
 import yaml
@@ -26,9 +27,11 @@ from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
 from tests.conftest import (
     TEST_POLICY,
+    HealthEndpoint,
     declared_incident,
     events,
     running_worker,
+    signal_with_start,
     start_incident,
     status_when,
     write_policy,
@@ -37,6 +40,7 @@ from tests.notify.conftest import Receiver, notifiers_for
 from tests.workflow.test_escalation import exactly, performed, response_started, right_after
 from workflows.incident.effects import ARCHIVE_RETRY
 from workflows.incident.workflow import IncidentWorkflow
+from workflows.messages.alerts import Alert, AlertStatus
 from workflows.messages.common import Phase, Severity
 from workflows.messages.status import EventKind, IncidentStatus, TimelineEvent
 
@@ -179,6 +183,66 @@ async def test_a_page_refused_on_every_channel_is_not_engaged_is_retried_every_5
             f"{status.occurrence}/ack/1/hook"
         ] * 4  # one request per try: a refusal is not retried within a try
         await resolve_and_finish(handle, "alice")
+
+
+# ---------------------------------------------------------------------------------- defect 9
+
+
+def health_probes(status: IncidentStatus) -> list[TimelineEvent]:
+    """The probes themselves (each records `healthy`), not the notes about the next one."""
+    return [event for event in events(status, EventKind.HEALTH_CHECK) if "healthy" in event.details]
+
+
+async def test_a_failing_health_gate_reprobes_an_alert_resolve_with_backoff_tells_the_ic_once_then_resolves(
+    time_skipping_env: WorkflowEnvironment,
+    settings: Settings,
+    tmp_path: Path,
+    health_endpoint: HealthEndpoint,
+) -> None:
+    """Before: one failed probe dropped the alert-driven resolve; the incident stayed open and nobody was told.
+
+    FAILS on the current product: `_respond_and_recover` (workflows/incident/workflow.py) awaits
+    `wait_condition(self._loop_has_work, timeout=self._until_probe())` without catching TimeoutError, so when
+    the 1-minute re-probe timer fires the run fails (WorkflowExecutionFailed, type TimeoutError) after one probe."""
+    health_endpoint.status_code = 503
+    policy_file = policy_file_with(tmp_path, health_checks={"checkout": health_endpoint.url})
+    settings = settings.model_copy(update={"policy_file": policy_file})
+    notifiers, printed = console_and()
+    key = f"gate-{uuid4()}"
+
+    def alert(status: AlertStatus, event_id: str) -> Alert:
+        return Alert(source="generic", dedup_key=key, event_id=event_id, status=status, service="checkout",
+                     summary="5xx above 5%")  # fmt: skip
+
+    client = time_skipping_env.client
+    async with running_worker(client, settings, notifiers):
+        handle = await signal_with_start(client, settings.task_queue, key, alert(AlertStatus.FIRING, "e1"))
+        await status_when(handle, lambda status: status.phase is Phase.RESPONSE)
+        await time_skipping_env.sleep(timedelta(minutes=5))
+        await handle.signal(IncidentWorkflow.add_alert, alert(AlertStatus.RESOLVED, "e2"))
+        await time_skipping_env.sleep(timedelta(minutes=5))
+        status = await handle.query(IncidentWorkflow.status)
+        assert status.phase is Phase.RECOVERY and status.resolved_by is None  # still open
+        requested = next(e.at for e in events(status, EventKind.RESOLVE_REQUESTED))
+        probes = health_probes(status)
+        assert [probe.details["healthy"] for probe in probes] == [False] * 3
+        # At once, then 1 min and 2 min later (the next is 4 min after the third).
+        offsets = [probe.at - requested for probe in probes]
+        assert all(right_after(o, timedelta(minutes=m)) for o, m in zip(offsets, (0, 1, 3), strict=True))
+        told = [line for line in printed.getvalue().splitlines() if "health gate still failing" in line]
+        assert told == [
+            ">>> ESCALATION to ivan: [SEV-3] checkout: alerts resolved, health gate still failing"
+        ]
+
+        health_endpoint.status_code = 200
+        result = await handle.result()
+        status = await handle.query(IncidentWorkflow.status)
+    probes = health_probes(status)
+    assert [probe.details["healthy"] for probe in probes] == [False, False, False, True]
+    assert right_after(probes[-1].at - requested, timedelta(minutes=7))
+    assert result.resolved_by == "generic (all alerts resolved)"
+    told = [line for line in printed.getvalue().splitlines() if "health gate still failing" in line]
+    assert len(told) == 1  # once, at the third failure
 
 
 # ---------------------------------------------------------------------------------- defect 12
