@@ -261,8 +261,10 @@ async def test_an_unwritable_postmortem_directory_is_a_timeline_warning_and_the_
         handle = await start_incident(client, settings, declared_incident(severity=Severity.SEV3))
         await status_when(handle, lambda status: status.phase is Phase.RESPONSE)
         await handle.signal(IncidentWorkflow.resolve, {"by": "tom"})
+        # Bounded: the code before the fix retried the write forever, and the incident never closed.
+        status = await status_when(handle, lambda status: status.phase is Phase.CLOSED)
+        assert status.phase is Phase.CLOSED, events(status, EventKind.WARNING)
         result = await handle.result()
-        status = await handle.query(IncidentWorkflow.status)
         history = await handle.fetch_history()
 
     assert status.phase is Phase.CLOSED and result.resolved_by == "tom" and result.postmortem_path is None
