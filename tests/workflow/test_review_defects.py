@@ -102,6 +102,7 @@ async def test_a_channel_answering_retry_after_600_delays_neither_the_level_2_no
         handle = await start_incident(client, settings, declared_incident(severity=Severity.SEV1))
         await time_skipping_env.sleep(timedelta(minutes=15, seconds=1))
         status = await handle.query(IncidentWorkflow.status)
+        receiver.then = (200, "ok")
         await resolve_and_finish(handle)
 
     done = performed(status)
@@ -116,6 +117,46 @@ async def test_a_channel_answering_retry_after_600_delays_neither_the_level_2_no
     assert delivery.delivered and delivery.fell_back
     assert delivery.tried[0].detail.startswith("delivery budget of 1m spent: hook: HTTP 503")
     assert status.paged == LEVEL_1 + LEVEL_3 + LEVEL_2
+
+
+async def test_on_the_dev_server_retry_after_600_is_cut_to_the_policys_cap_while_level_2_and_3_go_out(
+    dev_env: WorkflowEnvironment, settings: Settings, tmp_path: Path, receiver: Receiver
+) -> None:
+    """The cap at the policy's own `retry_maximum_seconds` needs the dev server (the time-skipping server does not
+    hand the activity its retry policy). No server skips activity backoff, so the clock here is small: level 2
+    due after 5 s, a 20 s budget. Before: Retry-After 600 meant one try in the budget, and duties ran one at a
+    time, so levels 3 and 2 waited for level 1's whole chain."""
+    every_level_in_5s = {severity.value: "5s" for severity in Severity}
+    routing = {
+        "rules": [{"recipients": ["olivia"], "channels": ["hook"]}],
+        "retry_initial_seconds": 0.05,
+        "retry_maximum_seconds": 0.2,
+        "retry_maximum_attempts": 1000,
+        "delivery_budget": "20s",
+    }
+    policy_file = policy_file_with(
+        tmp_path, routing=routing, escalation={"ack_deadline": every_level_in_5s, "final_level_repeats": 0}
+    )
+    settings = settings.model_copy(update={"policy_file": policy_file})
+    receiver.then = (503, "busy, come back later")
+    receiver.headers = {"Retry-After": "600"}
+    notifiers, _ = console_and({"hook": {"type": "webhook", "url": receiver.url("/hook")}})
+    client = dev_env.client
+    async with running_worker(client, settings, notifiers):
+        handle = await start_incident(client, settings, declared_incident(severity=Severity.SEV1))
+        status = await status_when(handle, lambda status: bool(page_events(status, 1)), seconds=60)
+        assert page_events(status, 1), "level 1's page is still retrying after three budgets"
+        receiver.then = (200, "ok")  # so the resolution notices do not spend a budget each
+        await resolve_and_finish(handle)
+
+    [level_1], [level_2], [level_3] = (page_events(status, level) for level in (1, 2, 3))
+    # Levels 3 (due at once) and 2 (due at 5 s) went out while olivia's channel was still being retried.
+    assert level_3.at < level_2.at < level_1.at
+    page_tries = [r for r in receiver.requests if r.headers["Idempotency-Key"].endswith("/ack/1/olivia/hook")]
+    assert len(page_tries) >= 10  # a try every 0.2 s or so for 20 s; taken as is, Retry-After allows one
+    delivery = next(delivery for delivery in status.deliveries if delivery.step == "ack/1")
+    assert delivery.delivered and delivery.fell_back
+    assert delivery.tried[0].detail.startswith("delivery budget of 20s spent: hook: HTTP 503")
 
 
 # ---------------------------------------------------------------------------------- defect 6
