@@ -115,6 +115,11 @@ class EscalationFacts(BaseModel):
         default_factory=dict, description="updates posted and not yet sent: index -> (when, audience)"
     )
     done: set[str] = Field(default_factory=set)
+    status_slots_done: int = Field(
+        default=0,
+        description="cadence slots of the current anchor whose nudge and escalation are both done; their ids "
+        "may be gone from `done` (the workflow counts them so `done` stays small)",
+    )
     failed: dict[str, list[datetime]] = Field(
         default_factory=dict,
         description="page duty id -> when its delivery failed on every channel (the id is not in `done`)",
@@ -363,7 +368,7 @@ def _status_updates(policy: Policy, facts: EscalationFacts) -> list[Obligation]:
         return []
     anchor = facts.last_update_at or facts.response_started_at
     tag = anchor.isoformat()
-    slot = _first_open_slot(tag, facts.done)
+    slot = _first_open_slot(tag, facts.done, facts.status_slots_done)
     due = anchor + interval * slot
     nudge = Obligation(
         id=f"status/{tag}/{slot}/nudge",
@@ -384,7 +389,7 @@ def _status_updates(policy: Policy, facts: EscalationFacts) -> list[Obligation]:
     return [duty for duty in (nudge, escalation) if duty.id not in facts.done]
 
 
-def _first_open_slot(tag: str, done: Set[str]) -> int:
+def _first_open_slot(tag: str, done: Set[str], floor: int = 0) -> int:
     """The first cadence slot since the anchor whose nudge or escalation is not done yet.
 
     Slot n+1 is only offered once slot n is done, so the done slots of one anchor are a prefix 1..n: gallop
@@ -392,11 +397,13 @@ def _first_open_slot(tag: str, done: Set[str]) -> int:
     not the prefix of the current one)."""
 
     def finished(slot: int) -> bool:
+        if slot <= floor:  # counted by the workflow, whose ids it no longer keeps
+            return True
         return f"status/{tag}/{slot}/nudge" in done and f"status/{tag}/{slot}/escalate" in done
 
     if not finished(1):
         return 1
-    low, high = 1, 2  # finished(low) holds, finished(high) is unknown
+    low, high = max(floor, 1), max(floor, 1) + 1  # finished(low) holds, finished(high) is unknown
     while finished(high):
         low, high = high, high * 2
     while high - low > 1:

@@ -277,3 +277,10 @@ def test_a_failed_page_comes_back_after_its_last_failure_until_its_tries_are_spe
             original[duty_id].due_at, max(failures) + POLICY.escalation.page_retry.every
         )
         assert duty.attempt == len(failures) + 1
+
+
+def test_cadence_slots_the_workflow_counted_need_no_ids_in_done() -> None:
+    """Bounded state: the workflow prunes the ids of finished cadence slots and passes their count instead."""
+    counted = facts(Severity.SEV1, status_slots_done=100)
+    [nudge] = [duty for duty in pending_obligations(POLICY, counted) if duty.id.endswith("/nudge")]
+    assert nudge.id.endswith("/101/nudge") and nudge.due_at == START + minutes(30) * 101

@@ -56,8 +56,10 @@ async def test_a_30_day_sev1_continues_as_new_keeps_every_duty_on_time_once_and_
 
     assert status.runs >= max(2, DAYS // 10), "a month must span several runs"
     assert status.alert_count == fires and status.acknowledged_by is None
-    run_lengths = await lengths_of_runs(client, handle.id, first_run)
+    run_lengths, carried = await lengths_of_runs(client, handle.id, first_run)
     assert len(run_lengths) == status.runs and max(run_lengths) < 4096, run_lengths
+    # Bounded state: what each run carries to the next does not grow with the incident's age.
+    assert max(carried) < 256 * 1024 and carried[-1] < 2 * carried[0] + 64 * 1024, carried
 
     archive = TimelineArchive(settings.data_dir / "timeline").read(result.occurrence or "")
     assert [event.seq for event in archive] == list(range(len(archive))), "the archive lost or doubled events"
@@ -79,16 +81,19 @@ async def test_a_30_day_sev1_continues_as_new_keeps_every_duty_on_time_once_and_
     )
 
 
-async def lengths_of_runs(client: Client, workflow_id: str, run_id: str) -> list[int]:
-    """Follow the chain of runs from the first: the length of each run's history."""
-    lengths = []
+async def lengths_of_runs(client: Client, workflow_id: str, run_id: str) -> tuple[list[int], list[int]]:
+    """Follow the chain of runs from the first: each run's history length, and the bytes of state each
+    continue-as-new carried to the next run."""
+    lengths, carried = [], []
     while True:
         history = await client.get_workflow_handle(workflow_id, run_id=run_id).fetch_history()
         lengths.append(len(history.events))
         last = history.events[-1]
         if last.event_type != EventType.EVENT_TYPE_WORKFLOW_EXECUTION_CONTINUED_AS_NEW:
-            return lengths
-        run_id = last.workflow_execution_continued_as_new_event_attributes.new_execution_run_id
+            return lengths, carried
+        attributes = last.workflow_execution_continued_as_new_event_attributes
+        carried.append(sum(len(payload.data) for payload in attributes.input.payloads))
+        run_id = attributes.new_execution_run_id
 
 
 def due_at(duty: str, started: datetime) -> datetime:

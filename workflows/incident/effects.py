@@ -21,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.incident import wording
     from workflows.incident.domain import SYSTEM, Incident
     from workflows.incident.state import DELIVERIES_KEPT, PostedUpdate
-    from workflows.incident.views import status_view, template_facts
+    from workflows.incident.views import cadence_tag, status_slots_done, status_view, template_facts
     from workflows.messages.activities import (
         ActivityName,
         ArchiveTimelineRequest,
@@ -123,15 +123,22 @@ class Effects:
         self._changed()
 
     def _forget_finished_duties(self) -> None:
-        """Keep `duties_done` bounded: ids of updates already sent and of status cadences anchored before the
-        last update can never be offered again."""
+        """Keep `duties_done` bounded: ids of updates already sent, of status cadences anchored before the last
+        update, and of cadence slots fully done (counted instead) can never be offered again."""
+        response = self.state.response
+        tag = cadence_tag(self.state)
+        slots = status_slots_done(self.state)
+        done = set(response.duties_done)
+        while {f"status/{tag}/{slots + 1}/nudge", f"status/{tag}/{slots + 1}/escalate"} <= done:
+            slots += 1
+        response.status_cadence = (tag, slots)
         unsent = {f"update/{update.index}" for update in self.state.communications.unsent}
-        anchor = self.state.communications.last_update_at or self.state.lifecycle.response_started_at
-        current = f"status/{anchor.isoformat()}/" if anchor else "status/"
-        self.state.response.duties_done = [
-            duty for duty in self.state.response.duties_done
+        current = f"status/{tag}/"
+        response.duties_done = [
+            duty for duty in response.duties_done
             if not (duty.startswith("update/") and duty not in unsent)
             and not (duty.startswith("status/") and not duty.startswith(current))
+            and not (duty.startswith(current) and int(duty.split("/")[2]) <= slots)
         ]  # fmt: skip
 
     async def _page(self, duty: Obligation, people: list[str]) -> bool:

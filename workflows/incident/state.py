@@ -72,6 +72,9 @@ class Response(Contract):
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
     duties_done: list[str] = Field(default_factory=list, description="ids the duty engine may still offer")
+    status_cadence: tuple[str, int] = Field(
+        default=("", 0), description="(anchor, slots whose nudge and escalation are done): ids not kept"
+    )
     duties_failed: dict[str, list[datetime]] = Field(
         default_factory=dict, description="duty id -> when its delivery failed on every channel"
     )

@@ -41,7 +41,19 @@ def duty_facts(state: IncidentState) -> EscalationFacts:
         posted_updates={update.index: (update.at, update.audience) for update in state.communications.unsent},
         done=set(response.duties_done),
         failed=response.duties_failed,
+        status_slots_done=status_slots_done(state),
     )
+
+
+def cadence_tag(state: IncidentState) -> str:
+    """The anchor of the status-update cadence, as the duty engine names its slots."""
+    anchor = state.communications.last_update_at or state.lifecycle.response_started_at
+    return anchor.isoformat() if anchor else ""
+
+
+def status_slots_done(state: IncidentState) -> int:
+    tag, slots = state.response.status_cadence
+    return slots if tag == cadence_tag(state) else 0
 
 
 def status_view(state: IncidentState, upcoming: list[Deadline]) -> IncidentStatus:
