@@ -1,5 +1,5 @@
 """Long lives on the time-skipping server: an unacknowledged SEV-1 open for 30 days, its alert re-firing every
-5 minutes, one status update a day. Runs continue as new before the server's 4,096-event suggestion, every duty
+5 minutes, a status update about once a day. Runs continue as new before the server's 4,096-event suggestion, every duty
 fires at its second across the boundaries and none twice, and the post-mortem holds the whole timeline."""
 
 from __future__ import annotations
