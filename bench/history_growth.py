@@ -5,7 +5,7 @@
 
 Two scenarios, each one IncidentWorkflow under the real worker (tests/policy.yaml, a notifier that discards):
 1. an unacknowledged SEV-1 whose alert re-fires every 5 minutes (distinct event ids), one status update a day;
-2. an acknowledged SEV-2 left open, no re-fires, one status update a day.
+2. an acknowledged SEV-2 left open, no re-fires, one status update a day (every 24 h 7 min: DAILY_UPDATE_SKEW).
 A server-side sender workflow plays the alert source and the people (as tests/workflow/test_long_life.py does),
 so the server skips from timer to timer on its own. Each incident is force-resolved at the end of its days.
 
