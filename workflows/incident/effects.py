@@ -20,7 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.escalation import DutyKind, Obligation
     from workflows.incident import wording
     from workflows.incident.domain import SYSTEM, Incident
-    from workflows.incident.state import DELIVERIES_KEPT, PostedUpdate
+    from workflows.incident.state import DELIVERIES_KEPT, IncidentState, PostedUpdate
     from workflows.incident.views import cadence_tag, status_slots_done, status_view, template_facts
     from workflows.messages.activities import (
         ActivityName,
@@ -81,7 +81,7 @@ class Effects:
         self._changed = changed
 
     @property
-    def state(self) -> Any:
+    def state(self) -> IncidentState:
         return self.incident.state
 
     @property
