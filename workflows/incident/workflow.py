@@ -103,13 +103,13 @@ class IncidentWorkflow(CommandHandlers):
 
     @workflow.run
     async def run(self, inp: IncidentInput | ContinuedIncident) -> IncidentResult:
+        self._painter = asyncio.create_task(self._keep_details_fresh())
         self._sync(force=True)
         if self.state.policy is None:
             await self._pin_policy()
         return await self._phases()
 
     async def _phases(self) -> IncidentResult:
-        self._painter = asyncio.create_task(self._keep_details_fresh())
         if self.state.phase is Phase.DETECTION:
             if not await self._detect():
                 return await self._close()
