@@ -10,40 +10,11 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import datetime
 
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from workflows.escalation import Obligation
-
-
-class Alarm:
-    """One durable timer for the earliest duty, kept while that deadline stands. A change that leaves the
-    earliest deadline where it was (a duty finished, an alert re-fired) must not cancel and restart the timer:
-    that cost two history events per change, about a quarter of a busy incident's history."""
-
-    def __init__(self) -> None:
-        self._timer: asyncio.Task[None] | None = None
-        self._due: datetime | None = None
-
-    @property
-    def rang(self) -> bool:
-        return self._timer is not None and self._timer.done() and not self._timer.cancelled()
-
-    def set_for(self, duty: Obligation) -> None:
-        if self._timer is not None and self._due == duty.due_at and not self._timer.done():
-            return
-        self.cancel()
-        self._due = duty.due_at
-        self._timer = asyncio.create_task(
-            workflow.sleep(duty.due_at - workflow.now(), summary=duty.description)
-        )
-
-    def cancel(self) -> None:
-        if self._timer is not None and not self._timer.done():
-            self._timer.cancel()
-        self._timer, self._due = None, None
 
 
 class DutyRunner:
@@ -57,7 +28,6 @@ class DutyRunner:
         self._version = 0
         self._in_flight: dict[str, Obligation] = {}
         self._tasks: set[asyncio.Task[None]] = set()
-        self._alarm = Alarm()
 
     def changed(self) -> None:
         """Something the engine reads changed: recompute now instead of at the next deadline."""
@@ -75,12 +45,6 @@ class DutyRunner:
 
         After a timer fires, yield once before recomputing: signal handlers delivered in the same workflow task
         run first, so an acknowledgement that races the ack deadline always wins."""
-        try:
-            await self._loop(stop)
-        finally:
-            self._alarm.cancel()
-
-    async def _loop(self, stop: Callable[[], bool]) -> None:
         while True:
             waiting = self._waiting()
             self._show(waiting)
@@ -98,17 +62,17 @@ class DutyRunner:
                 continue
             later = [duty for duty in waiting if duty.due_at > now]
             if not later:  # nothing pending, or only duties waiting for a page of their level to finish
-                self._alarm.cancel()
                 await workflow.wait_condition(woken)
                 continue
-            self._alarm.set_for(later[0])
-            await workflow.wait_condition(woken)
-            if self._alarm.rang:
-                self._alarm.cancel()
+            try:
+                await workflow.wait_condition(
+                    woken, timeout=later[0].due_at - now, timeout_summary=later[0].description
+                )
+            except TimeoutError:
                 await asyncio.sleep(0)
 
     def _woken(self, version: int, stop: Callable[[], bool]) -> Callable[[], bool]:
-        return lambda: self._version != version or stop() or self._alarm.rang
+        return lambda: self._version != version or stop()
 
     def _waiting(self) -> list[Obligation]:
         return [duty for duty in self._pending() if duty.id not in self._in_flight]
