@@ -6,7 +6,8 @@
 - `status`: what readers see (status query, timeline, result);
 - `notifications`: the notify activity's contract with the adapters;
 - `activities`: the other activities' inputs and results;
-- `correlation`: the intake's correlation router.
+- `correlation`: the intake's correlation router;
+- `containment`: the containment and health-observation activities' contract with the adapters.
 
 Field names here are a public API: humans type them into the Temporal Web UI and the CLI sends them, so
 renaming one is a breaking change. Models that humans type forbid unknown fields, so a typo ("ackd_by")

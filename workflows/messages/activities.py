@@ -84,3 +84,5 @@ class ActivityName(StrEnum):
     CHECK_HEALTH = "check_health"
     RENDER_POSTMORTEM = "render_postmortem"
     ARCHIVE_TIMELINE = "archive_timeline"
+    CONTAIN = "run_containment_action"
+    OBSERVE_HEALTH = "observe_health"

@@ -20,6 +20,7 @@ class NotificationKind(StrEnum):
     CUSTOMER_COMMUNICATION = "customer_communication"
     RESOLUTION = "resolution"
     POSTMORTEM_READY = "postmortem_ready"
+    APPROVAL_REQUEST = "approval_request"
 
 
 class Recipient(Contract):
