@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -52,6 +52,10 @@ class EventKind(StrEnum):
     WARNING = "warning"
     REJECTED = "rejected"
     IGNORED = "ignored"
+    ACTION = "action"  # a containment or recovery action changed state (proposed, approved, ran, ...)
+    APPROVAL = "approval"  # a human approved or rejected an action
+    AUTOMATION = "automation"  # automation halted or resumed
+    RECOVERY = "recovery"  # a phased-restoration step, its health gate, a rollback
 
 
 class TimelineEvent(Contract):
@@ -71,6 +75,39 @@ class Deadline(Contract):
     due_at: datetime
     description: str
     targets: list[str] = Field(default_factory=list)
+
+
+class ActionState(StrEnum):
+    AWAITING_APPROVAL = "awaiting_approval"
+    APPROVED = "approved"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    HALTED = "halted"
+    ROLLED_BACK = "rolled_back"
+
+
+class ApprovalView(Contract):
+    by: str
+    at: datetime
+    decision: Literal["approved", "rejected"]
+    reason: str | None = None
+
+
+class ActionView(Contract):
+    """One containment or recovery action as `warroom status --json` shows it (a public shape, issue 9)."""
+
+    id: str
+    name: str
+    adapter: str
+    risk: str
+    state: ActionState
+    requested_by: str
+    requested_at: datetime
+    approvals: list[ApprovalView] = Field(default_factory=list)
+    result: str | None = None
 
 
 class IncidentStatus(Contract):
@@ -109,6 +146,9 @@ class IncidentStatus(Contract):
     )
     deliveries: list[DeliveryResult] = Field(
         default_factory=list, description="every notification: sent, failed with reason, fell back"
+    )
+    actions: list[ActionView] = Field(
+        default_factory=list, description="containment and recovery actions, pending approvals included"
     )
 
 
