@@ -1,0 +1,371 @@
+"""Run a scenario: its own time-skipping server, the real worker (IncidentWorkflow and friends) on its own task
+queue and temp data dir, the real intake, a recording channel. Nothing of a running `warroom run` is touched.
+
+The script is driven step by step. Each step moves the server's clock to the next thing that happens (a
+scripted alert or command, a responder's reaction, or the earliest deadline an incident shows), waits until the
+worker is quiet (no activity running, every due duty done, the timeline unchanged), then reacts: a page to a
+responder schedules their acknowledgement `acknowledges_after` later. Activities lock the server's clock while
+they run, so what the workflow records is the policy's timing plus a few real milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import tempfile
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+from uuid import uuid4
+
+from temporalio import activity
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
+from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import (
+    ActivityInboundInterceptor,
+    ExecuteActivityInput,
+    Interceptor,
+    Worker,
+)
+
+from activities import build_activities
+from adapters.archive.timeline_files import TimelineArchive
+from config.policy_file import load_policy_file
+from config.settings import Settings
+from workers.binaries import find_binary
+from workers.drill.record import AlertDelivery, DrillRun, IncidentRecord
+from workers.drill.recording import Recorder
+from workers.drill.scenario import AlertStep, Scenario
+from workers.drill.senders import DrillIntake
+from workers.worker import GRACEFUL_SHUTDOWN, WORKFLOWS
+from workflows.messages.activities import HealthCheckRequest, HealthCheckResult
+from workflows.messages.notifications import NotificationKind
+from workflows.messages.status import IncidentResult, IncidentStatus, TimelineEvent
+from workflows.roster import WEEKDAYS
+from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
+
+QUIET_POLLS = 3
+POLL_SECONDS = 0.02
+SETTLE_LIMIT_SECONDS = 30.0
+PAGING = {NotificationKind.PAGE, NotificationKind.ESCALATION}
+
+
+class DrillError(Exception):
+    """The drill could not run to its end (the message says why)."""
+
+
+@activity.defn(name="check_health")
+async def health_not_probed(request: HealthCheckRequest) -> HealthCheckResult:
+    """A drill never probes the policy's health URLs (they are production services): the gate passes."""
+    return HealthCheckResult(healthy=True, checked=False, detail="health gate not probed in a drill")
+
+
+class _Counting(ActivityInboundInterceptor):
+    def __init__(self, next: ActivityInboundInterceptor, counter: InFlight) -> None:
+        super().__init__(next)
+        self._counter = counter
+
+    async def execute_activity(self, input: ExecuteActivityInput) -> Any:
+        self._counter.count += 1
+        try:
+            return await super().execute_activity(input)
+        finally:
+            self._counter.count -= 1
+
+
+class InFlight(Interceptor):
+    """Counts activities running on the drill's worker: the drill waits for none before it moves the clock."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def intercept_activity(self, next: ActivityInboundInterceptor) -> ActivityInboundInterceptor:
+        return _Counting(next, self)
+
+
+def drill_activities(settings: Settings, recorder: Recorder, policy_channels: dict[str, Any]) -> list[Any]:
+    activities = [
+        fn
+        for fn in build_activities(settings, policy_channels)
+        if getattr(fn, "__temporal_activity_definition").name != "check_health"
+    ]
+    return [*activities, health_not_probed]
+
+
+def first_moment(after: datetime, scenario: Scenario) -> datetime:
+    """The next moment on or after `after` that is the scenario's weekday and time of day (UTC)."""
+    day = datetime.combine(after.date(), scenario.start.start_time(), tzinfo=after.tzinfo)
+    wanted = WEEKDAYS.index(scenario.start.day)
+    for days in range(8):
+        candidate = day + timedelta(days=days)
+        if candidate.weekday() == wanted and candidate >= after:
+            return candidate
+    raise AssertionError("a weekday recurs within 8 days")
+
+
+@dataclass(order=True)
+class _Due:
+    at: datetime
+    order: int
+    label: str = field(compare=False)
+    run: Callable[[], Awaitable[None]] = field(compare=False)
+
+
+class Drill:
+    def __init__(self, scenario: Scenario, policy_file: Path) -> None:
+        self.scenario = scenario
+        self.policy_file = policy_file
+        self.policy = load_policy_file(policy_file)
+        self.recorder = Recorder()
+        self.in_flight = InFlight()
+        self._queue: list[_Due] = []
+        self._order = itertools.count()
+        self._incidents: dict[str, str] = {}  # alert step id (or its index) -> incident workflow id
+        self._opened: list[str] = []  # incident ids in the order they opened
+        self._statuses: dict[str, IncidentStatus] = {}
+        self._timelines: dict[str, dict[int, TimelineEvent]] = {}
+        self._results: dict[str, IncidentResult] = {}
+        self._scheduled_acks: set[tuple[str, str]] = set()
+        self._seen_notifications = 0
+        self.deliveries: list[AlertDelivery] = []
+        self.commands: list[str] = []
+
+    async def run(self) -> DrillRun:
+        with tempfile.TemporaryDirectory(prefix="warroom-drill-") as data_dir:
+            env = await WorkflowEnvironment.start_time_skipping(
+                test_server_existing_path=find_binary("temporal-test-server"),
+                data_converter=pydantic_data_converter,
+            )
+            try:
+                return await self._on(env, Path(data_dir))
+            finally:
+                await env.shutdown()
+
+    async def _on(self, env: WorkflowEnvironment, data_dir: Path) -> DrillRun:
+        client = env.client
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(
+                namespace=client.namespace,
+                search_attributes={key.name: key.indexed_value_type for key in ALL_SEARCH_ATTRIBUTES},
+            )
+        )
+        settings = Settings(
+            task_queue=f"drill-{uuid4()}", data_dir=data_dir, policy_file=self.policy_file, metrics_address=""
+        )
+        start = first_moment(await env.get_current_time(), self.scenario)
+        await env.sleep(start - await env.get_current_time())
+        self.started_at = start
+        self.env, self.client = env, client
+        self.intake = DrillIntake(client, settings.task_queue)
+        worker = Worker(
+            client, task_queue=settings.task_queue, workflows=WORKFLOWS,
+            activities=drill_activities(settings, self.recorder, self.recorder.channels(self.policy)),
+            interceptors=[self.in_flight], graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
+        )  # fmt: skip
+        async with worker:
+            try:
+                self._schedule_script()
+                await self._drive()
+                ended = await env.get_current_time()
+                incidents = [await self._record(incident, data_dir) for incident in self._opened]
+            finally:
+                await self.intake.close()
+        return DrillRun(
+            scenario=self.scenario.name, policy_name=self.policy.name, policy_file=str(self.policy_file),
+            policy=self.policy, started_at=start, ended_at=ended, deliveries=self.deliveries,
+            incidents=incidents, notifications=self.recorder.notifications, commands=self.commands,
+        )  # fmt: skip
+
+    # ------------------------------------------------------------------ the script
+
+    def _at(self, offset: timedelta, label: str, run: Callable[[], Awaitable[None]]) -> None:
+        heapq.heappush(self._queue, _Due(self.started_at + offset, next(self._order), label, run))
+
+    def _schedule_script(self) -> None:
+        for index, step in enumerate(self.scenario.alerts):
+            self._at(step.at, f"alert {step.id or index}", self._alert_runner(index, step))
+        for step in self.scenario.script:
+            payload = self.scenario.command_payload(step)
+            self._at(step.at, f"{step.by}: {step.do}", self._command_runner(step.do, payload, step.incident))
+
+    def _alert_runner(self, index: int, step: AlertStep) -> Callable[[], Awaitable[None]]:
+        async def deliver() -> None:
+            answer = await self.intake.deliver(step)
+            now = await self.env.get_current_time()
+            label = step.id or f"alerts[{index}]"
+            self.deliveries.append(AlertDelivery(at=now, step=label, format=step.format, answer=answer))
+            for opened in answer.get("incidents", []):
+                incident_id = str(opened["incident_id"])
+                self._incidents.setdefault(label, incident_id)
+                if incident_id not in self._opened:
+                    self._opened.append(incident_id)
+
+        return deliver
+
+    def _command_runner(self, name: str, payload: dict[str, Any], target: str | None) -> Callable[[], Awaitable[None]]:
+        async def send() -> None:
+            incident_id = self._incidents.get(target) if target else (self._opened[0] if self._opened else None)
+            if incident_id is None:
+                self.commands.append(f"{payload.get('by')}: {name} skipped (no incident open for it)")
+                return
+            await self._signal(incident_id, name, payload)
+
+        return send
+
+    async def _signal(self, incident_id: str, name: str, payload: dict[str, Any]) -> None:
+        handle = self.client.get_workflow_handle(incident_id)
+        if not await self._running(handle):
+            aftercare = self._aftercare_of(incident_id)
+            if aftercare is None:
+                self.commands.append(f"{payload.get('by')}: {name} -> {incident_id} (already closed, not sent)")
+                return
+            handle = self.client.get_workflow_handle(aftercare)
+        await handle.signal(name, payload)
+        self.commands.append(f"{payload.get('by')}: {name} -> {handle.id}")
+
+    # ------------------------------------------------------------------ the clock
+
+    async def _drive(self) -> None:
+        end = self.started_at + self.scenario.until
+        while True:
+            now = await self.env.get_current_time()
+            target = min([end, *([self._queue[0].at] if self._queue else []), *await self._deadlines(now)])
+            if target > now:
+                await self.env.sleep(target - now)
+            await self._settle()
+            self._react()
+            now = await self.env.get_current_time()
+            while self._queue and self._queue[0].at <= now:
+                due = heapq.heappop(self._queue)
+                await due.run()
+                await self._settle()
+                self._react()
+            if now >= end or (not self._queue and self._opened and not await self._anything_open()):
+                return
+
+    async def _deadlines(self, now: datetime) -> list[datetime]:
+        upcoming = []
+        for status in self._statuses.values():
+            upcoming += [deadline.due_at for deadline in status.upcoming if deadline.due_at > now]
+        return upcoming[:1] if not upcoming else [min(upcoming)]
+
+    def _react(self) -> None:
+        """A page reaching a responder who answers schedules their acknowledgement."""
+        fresh = self.recorder.notifications[self._seen_notifications :]
+        self._seen_notifications = len(self.recorder.notifications)
+        for notification in fresh:
+            if notification.kind not in PAGING:
+                continue
+            for person in notification.recipients:
+                responder = self.scenario.responders.get(person)
+                key = (notification.incident_id, person)
+                if responder is None or responder.acknowledges_after is None or key in self._scheduled_acks:
+                    continue
+                self._scheduled_acks.add(key)
+                payload = {"by": person, **({"note": responder.note} if responder.note else {})}
+                when = notification.at + responder.acknowledges_after - self.started_at
+                self._at(when, f"{person}: acknowledge", self._ack(notification.incident_id, payload))
+
+    def _ack(self, incident_id: str, payload: dict[str, Any]) -> Callable[[], Awaitable[None]]:
+        async def send() -> None:
+            await self._signal(incident_id, "acknowledge", payload)
+
+        return send
+
+    async def _settle(self) -> None:
+        """Wait until the worker is quiet: no activity running, nothing due left undone, nothing changing."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SETTLE_LIMIT_SECONDS
+        quiet, last = 0, None
+        while quiet < QUIET_POLLS:
+            if loop.time() > deadline:
+                raise DrillError("the worker did not settle within 30 s of real time (a stuck workflow task?)")
+            await asyncio.sleep(POLL_SECONDS)
+            now = await self.env.get_current_time()
+            snapshot = (self.in_flight.count, len(self.recorder.notifications), await self._observe(now))
+            busy = self.in_flight.count > 0 or snapshot[2] is None
+            quiet = quiet + 1 if not busy and snapshot == last else 0
+            last = snapshot
+
+    async def _observe(self, now: datetime) -> tuple[Any, ...] | None:
+        """Every open incident's (and aftercare's) status; None while some duty is due and not yet started."""
+        seen: list[Any] = []
+        for incident_id in self._opened:
+            for workflow_id in filter(None, (incident_id, self._aftercare_of(incident_id))):
+                handle = self.client.get_workflow_handle(workflow_id)
+                if workflow_id in self._results or not await self._running(handle):
+                    await self._finish(incident_id, workflow_id, handle)
+                    continue
+                status: IncidentStatus = await handle.query("status", result_type=IncidentStatus)
+                self._remember(incident_id, status)
+                if any(deadline.due_at <= now for deadline in status.upcoming):
+                    return None
+                seen.append((workflow_id, status.timeline_total, status.phase))
+        return tuple(seen)
+
+    async def _finish(self, incident_id: str, workflow_id: str, handle: WorkflowHandle[Any, Any]) -> None:
+        if workflow_id != incident_id or incident_id in self._results:
+            return
+        try:
+            self._results[incident_id] = await handle.result(result_type=IncidentResult)
+            self._remember(incident_id, await handle.query("status", result_type=IncidentStatus))
+        except Exception:  # a run that failed: what the timeline holds is what the report shows
+            return
+
+    def _remember(self, incident_id: str, status: IncidentStatus) -> None:
+        if status.aftercare_workflow_id is None and incident_id in self._statuses:
+            status = status.model_copy(
+                update={"aftercare_workflow_id": self._statuses[incident_id].aftercare_workflow_id}
+            )
+        self._statuses[incident_id] = status
+        events = self._timelines.setdefault(incident_id, {})
+        for event in status.timeline:
+            events[event.seq if event.seq is not None else -len(events) - 1] = event
+
+    def _aftercare_of(self, incident_id: str) -> str | None:
+        status = self._statuses.get(incident_id)
+        return status.aftercare_workflow_id if status else None
+
+    async def _running(self, handle: WorkflowHandle[Any, Any]) -> bool:
+        try:
+            description = await handle.describe()
+        except RPCError:
+            return False
+        return description.status is WorkflowExecutionStatus.RUNNING
+
+    async def _anything_open(self) -> bool:
+        for incident_id in self._opened:
+            for workflow_id in filter(None, (incident_id, self._aftercare_of(incident_id))):
+                if await self._running(self.client.get_workflow_handle(workflow_id)):
+                    return True
+        return False
+
+    # ------------------------------------------------------------------ the record
+
+    async def _record(self, incident_id: str, data_dir: Path) -> IncidentRecord:
+        status = self._statuses.get(incident_id)
+        if status is None:
+            status = await self.client.get_workflow_handle(incident_id).query("status", result_type=IncidentStatus)
+            self._remember(incident_id, status)
+            status = self._statuses[incident_id]
+        events = dict(self._timelines.get(incident_id, {}))
+        if status.occurrence:
+            for event in TimelineArchive(data_dir / "timeline").read(status.occurrence):
+                if event.seq is not None:
+                    events.setdefault(event.seq, event)
+        ordered = sorted(events.values(), key=lambda event: (event.at, event.seq or 0))
+        return IncidentRecord(
+            incident_id=incident_id, status=status, events=ordered, result=self._results.get(incident_id)
+        )
+
+
+async def run_drill(scenario: Scenario, policy_file: Path) -> DrillRun:
+    return await Drill(scenario, policy_file).run()
+
+
