@@ -20,6 +20,7 @@ from config.channels import ChannelConfigError
 from config.policy_file import PolicyError
 from config.settings import Settings
 from workers.cli.commands import incident_commands
+from workers.cli.drill import drill_commands
 from workers.cli.errors import CliError
 from workers.cli.notify import notify_app
 from workers.cli.processes import process_commands
@@ -73,6 +74,7 @@ app.add_typer(incident_commands)
 app.add_typer(steering_commands)
 app.add_typer(policy_app, name="policy")
 app.add_typer(notify_app, name="notify")
+app.add_typer(drill_commands)
 
 
 def main() -> None:

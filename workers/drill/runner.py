@@ -23,8 +23,9 @@ from uuid import uuid4
 
 from temporalio import activity
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
-from temporalio.client import Client, WorkflowExecutionStatus, WorkflowHandle
+from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import (
@@ -58,6 +59,17 @@ PAGING = {NotificationKind.PAGE, NotificationKind.ESCALATION}
 
 class DrillError(Exception):
     """The drill could not run to its end (the message says why)."""
+
+
+_RUNTIME: list[Runtime] = []
+
+
+def quiet_runtime() -> Runtime:
+    """The SDK core warns that the test server lacks newer capabilities; a drill's report is what to read."""
+    if not _RUNTIME:
+        filter_ = TelemetryFilter(core_level="ERROR", other_level="ERROR")
+        _RUNTIME.append(Runtime(telemetry=TelemetryConfig(logging=LoggingConfig(filter=filter_))))
+    return _RUNTIME[0]
 
 
 @activity.defn(name="check_health")
@@ -141,6 +153,7 @@ class Drill:
             env = await WorkflowEnvironment.start_time_skipping(
                 test_server_existing_path=find_binary("temporal-test-server"),
                 data_converter=pydantic_data_converter,
+                runtime=quiet_runtime(),
             )
             try:
                 return await self._on(env, Path(data_dir))
@@ -152,7 +165,7 @@ class Drill:
         await client.operator_service.add_search_attributes(
             AddSearchAttributesRequest(
                 namespace=client.namespace,
-                search_attributes={key.name: key.indexed_value_type for key in ALL_SEARCH_ATTRIBUTES},
+                search_attributes={key.name: key.indexed_value_type for key in ALL_SEARCH_ATTRIBUTES},  # type: ignore[misc]
             )
         )
         settings = Settings(
@@ -188,8 +201,8 @@ class Drill:
         heapq.heappush(self._queue, _Due(self.started_at + offset, next(self._order), label, run))
 
     def _schedule_script(self) -> None:
-        for index, step in enumerate(self.scenario.alerts):
-            self._at(step.at, f"alert {step.id or index}", self._alert_runner(index, step))
+        for index, alert in enumerate(self.scenario.alerts):
+            self._at(alert.at, f"alert {alert.id or index}", self._alert_runner(index, alert))
         for step in self.scenario.script:
             payload = self.scenario.command_payload(step)
             self._at(step.at, f"{step.by}: {step.do}", self._command_runner(step.do, payload, step.incident))
@@ -208,9 +221,13 @@ class Drill:
 
         return deliver
 
-    def _command_runner(self, name: str, payload: dict[str, Any], target: str | None) -> Callable[[], Awaitable[None]]:
+    def _command_runner(
+        self, name: str, payload: dict[str, Any], target: str | None
+    ) -> Callable[[], Awaitable[None]]:
         async def send() -> None:
-            incident_id = self._incidents.get(target) if target else (self._opened[0] if self._opened else None)
+            incident_id = (
+                self._incidents.get(target) if target else (self._opened[0] if self._opened else None)
+            )
             if incident_id is None:
                 self.commands.append(f"{payload.get('by')}: {name} skipped (no incident open for it)")
                 return
@@ -223,7 +240,9 @@ class Drill:
         if not await self._running(handle):
             aftercare = self._aftercare_of(incident_id)
             if aftercare is None:
-                self.commands.append(f"{payload.get('by')}: {name} -> {incident_id} (already closed, not sent)")
+                self.commands.append(
+                    f"{payload.get('by')}: {name} -> {incident_id} (already closed, not sent)"
+                )
                 return
             handle = self.client.get_workflow_handle(aftercare)
         await handle.signal(name, payload)
@@ -285,7 +304,9 @@ class Drill:
         quiet, last = 0, None
         while quiet < QUIET_POLLS:
             if loop.time() > deadline:
-                raise DrillError("the worker did not settle within 30 s of real time (a stuck workflow task?)")
+                raise DrillError(
+                    "the worker did not settle within 30 s of real time (a stuck workflow task?)"
+                )
             await asyncio.sleep(POLL_SECONDS)
             now = await self.env.get_current_time()
             snapshot = (self.in_flight.count, len(self.recorder.notifications), await self._observe(now))
@@ -313,7 +334,7 @@ class Drill:
         if workflow_id != incident_id or incident_id in self._results:
             return
         try:
-            self._results[incident_id] = await handle.result(result_type=IncidentResult)
+            self._results[incident_id] = IncidentResult.model_validate(await handle.result())
             self._remember(incident_id, await handle.query("status", result_type=IncidentStatus))
         except Exception:  # a run that failed: what the timeline holds is what the report shows
             return
@@ -351,7 +372,9 @@ class Drill:
     async def _record(self, incident_id: str, data_dir: Path) -> IncidentRecord:
         status = self._statuses.get(incident_id)
         if status is None:
-            status = await self.client.get_workflow_handle(incident_id).query("status", result_type=IncidentStatus)
+            status = await self.client.get_workflow_handle(incident_id).query(
+                "status", result_type=IncidentStatus
+            )
             self._remember(incident_id, status)
             status = self._statuses[incident_id]
         events = dict(self._timelines.get(incident_id, {}))
@@ -367,5 +390,3 @@ class Drill:
 
 async def run_drill(scenario: Scenario, policy_file: Path) -> DrillRun:
     return await Drill(scenario, policy_file).run()
-
-

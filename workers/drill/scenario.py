@@ -151,12 +151,15 @@ def script_problems(scenario: Scenario) -> list[tuple[Location, str]]:
     for index, step in enumerate(scenario.script):
         if step.incident is not None and step.incident not in ids:
             known = ", ".join(sorted(ids)) or "none"
-            problems.append((("script", index, "incident"), f"no alert has the id '{step.incident}' ({known})"))
-    for field, steps in (("alerts", scenario.alerts), ("script", scenario.script)):
-        for index, step in enumerate(steps):
-            if step.at > scenario.until:
-                problems.append(
-                    ((field, index, "at"), f"{format_duration(step.at)} is after `until` "
+            problems.append(
+                (("script", index, "incident"), f"no alert has the id '{step.incident}' ({known})")
+            )
+    offsets = [("alerts", index, step.at) for index, step in enumerate(scenario.alerts)]
+    offsets += [("script", index, step.at) for index, step in enumerate(scenario.script)]
+    for field, index, at in offsets:
+        if at > scenario.until:
+            problems.append(
+                    ((field, index, "at"), f"{format_duration(at)} is after `until` "
                      f"({format_duration(scenario.until)}): it would never run")
                 )  # fmt: skip
     return problems

@@ -12,6 +12,7 @@ import yaml
 from pydantic import ValidationError
 
 from workers.drill.scenario import COMMANDS, Location, Scenario, script_problems
+from workers.drill.senders import body_problems
 from workflows.messages.validation import field_path
 
 
@@ -58,7 +59,10 @@ def parse_scenario(text: str, source: str = "scenario") -> Scenario:
     except ValidationError as error:
         problems = [(tuple(item["loc"]), item["msg"]) for item in error.errors()]
         raise ScenarioError(_describe(source, root, problems)) from None
-    if problems := script_problems(scenario):
+    problems = script_problems(scenario)
+    for index, alert in enumerate(scenario.alerts):
+        problems += [(("alerts", index, "body", *where), message) for where, message in body_problems(alert)]
+    if problems:
         raise ScenarioError(_describe(source, root, problems))
     return scenario
 

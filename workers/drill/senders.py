@@ -113,5 +113,3 @@ class DrillIntake:
 
     async def close(self) -> None:
         await self._http.aclose()
-
-
