@@ -14,7 +14,8 @@ from workflows.policy import Policy
 class AlertDelivery(BaseModel):
     """One scenario alert step at the intake door and what it answered."""
 
-    at: datetime
+    sent_at: datetime = Field(description="when the scenario's sender sent it (the drill's clock)")
+    at: datetime = Field(description="when the intake answered")
     step: str
     format: str
     answer: dict[str, object]

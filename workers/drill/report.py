@@ -7,7 +7,8 @@ from collections.abc import Sequence
 
 from workers.drill.compare import Comparison
 from workers.drill.record import DrillRun
-from workers.drill.scoring import IncidentScore, Scorecard, business_hours_text, clock
+from workers.drill.scoring import Escalation, IncidentScore, Scorecard, business_hours_text, clock
+from workflows.durations import format_duration
 
 
 def text_report(run: DrillRun, card: Scorecard) -> str:
@@ -32,6 +33,9 @@ def _lines(run: DrillRun, card: Scorecard, markdown: bool) -> list[str]:
         lines += ["", f"{h2}Incident {score.incident_id}", *_summary(score), ""]
         lines += _timeline(score, markdown)
         lines += ["", *_scorecard(score, markdown)]
+        if score.warnings:
+            lines += ["", f"{'### ' if markdown else ''}Warnings the incident raised:"]
+            lines += [f"- {warning}" for warning in score.warnings]
     lines += ["", f"{card.misses} miss(es) in all"]
     return lines
 
@@ -53,7 +57,7 @@ def _timeline(score: IncidentScore, markdown: bool) -> list[str]:
     header = ("at", "kind", "channel", "who", "why", "woken")
     body = []
     for at, kind, channel, who, step, night in rows:
-        why = escalated[step].why if step in escalated else step
+        why = escalated[step].why if step in escalated else step_label(step)
         body.append((at, kind, channel, who, why, night))
     return _table("Who was paged and notified", header, body, markdown)
 
@@ -61,16 +65,38 @@ def _timeline(score: IncidentScore, markdown: bool) -> list[str]:
 def _scorecard(score: IncidentScore, markdown: bool) -> list[str]:
     header = ("", "rule", "result")
     body = [("ok" if check.ok else "MISS", check.rule, check.detail) for check in score.checks]
-    fired = [
-        (clock(e.at), e.rule, f"level {e.level}: {', '.join(e.people)} ({e.why})"
-         + (f" [policy: {clock(e.expected)}]" if e.expected is not None else ""))
-        for e in score.escalations
-    ]  # fmt: skip
+    fired = [(clock(e.at), e.rule, f"level {e.level}: {', '.join(e.people)} ({e.why})", _on_time(e))
+             for e in score.escalations]  # fmt: skip
     return [
-        *_table("Escalations that fired", ("at", "rule", "what"), fired, markdown),
+        *_table(
+            "Escalations that fired", ("at", "rule", "what", "after the response start"), fired, markdown
+        ),
         "",
         *_table("Scorecard", header, body, markdown),
     ]
+
+
+def _on_time(escalation: Escalation) -> str:
+    """`15m (policy: 15m)`: the measured delay beside the policy's, where the policy has one formula."""
+    measured = format_duration(escalation.after_response)
+    if escalation.expected is None:
+        return measured
+    verdict = "policy: " + format_duration(escalation.expected)
+    return (
+        f"{measured} ({verdict})"
+        if escalation.expected == escalation.after_response
+        else f"{measured} (LATE, {verdict})"
+    )
+
+
+def step_label(step: str) -> str:
+    """Duty ids as a person reads them: `status/<anchor>/2/nudge` -> `status update 2 missed: nudge`."""
+    parts = step.split("/")
+    if parts[0] == "status" and len(parts) >= 4:
+        return f"status update {parts[2]} missed: " + ("comms nudged" if parts[3] == "nudge" else "IC paged")
+    if parts[0] == "update" and len(parts) == 2:
+        return f"status update {int(parts[1]) + 1} sent"
+    return step.replace("/", " ")
 
 
 def _table(title: str, header: tuple[str, ...], rows: Sequence[tuple[str, ...]], markdown: bool) -> list[str]:

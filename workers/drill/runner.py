@@ -212,7 +212,9 @@ class Drill:
             answer = await self.intake.deliver(step)
             now = await self.env.get_current_time()
             label = step.id or f"alerts[{index}]"
-            self.deliveries.append(AlertDelivery(at=now, step=label, format=step.format, answer=answer))
+            sent = self.started_at + step.at
+            delivery = AlertDelivery(sent_at=sent, at=now, step=label, format=step.format, answer=answer)
+            self.deliveries.append(delivery)
             for opened in answer.get("incidents", []):
                 incident_id = str(opened["incident_id"])
                 self._incidents.setdefault(label, incident_id)

@@ -1,13 +1,15 @@
 """The scorecard of a drill: what the policy and the incident guide ask for, against what happened. Pure: a
 function of the `DrillRun`, unit-tested without a server.
 
-Every offset counts from the incident's response start (the moment it was classified and paging began), cut
-to the second, the way the escalation tests state the policy's timings ("level 2 at exactly 15:00"). Each miss
-names the policy rule it measures and by how much it was missed.
+Times are shown on the drill's clock (from the scenario's start, where its script is written), cut to the
+second. What the policy measures is measured from the incident's response start (the moment it was
+classified and paging began), the way the escalation tests state the policy's timings ("level 2 at exactly
+15:00"). Each miss names the policy rule it measures and by how much it was missed.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from pydantic import BaseModel, Field
@@ -54,6 +56,18 @@ def seconds(offset: timedelta) -> timedelta:
     return timedelta(seconds=int(offset.total_seconds()))
 
 
+@dataclass(frozen=True)
+class Times:
+    drill: datetime
+    response: datetime
+
+    def show(self, moment: datetime) -> str:
+        return clock(seconds(moment - self.drill))
+
+    def since_response(self, moment: datetime) -> timedelta:
+        return seconds(moment - self.response)
+
+
 class Page(BaseModel):
     """One notification that reached people: who, when, over which channel, and whether it woke them."""
 
@@ -70,8 +84,11 @@ class Escalation(BaseModel):
     duty: str
     rule: str
     level: int | None
-    at: timedelta
-    expected: timedelta | None = Field(description="when the policy says it is due, where it has one formula")
+    at: timedelta = Field(description="on the drill's clock")
+    after_response: timedelta = Field(description="what the policy measures: since the response started")
+    expected: timedelta | None = Field(
+        description="when the policy puts it after the response start, where it has one formula"
+    )
     people: list[str]
     why: str
 
@@ -91,11 +108,12 @@ class IncidentScore(BaseModel):
     pages: list[Page]
     escalations: list[Escalation]
     checks: list[Check]
-    mtta: timedelta | None
-    mttr: timedelta | None
+    mtta: timedelta | None = Field(description="from the first alert sent to the acknowledgement")
+    mttr: timedelta | None = Field(description="from the first alert sent to resolution")
     roles: dict[str, str]
     people_paged: list[str]
     wake_ups: int = Field(description="people paged outside business hours, counted per page")
+    warnings: list[str] = Field(default_factory=list, description="what the incident warned about")
 
     @property
     def misses(self) -> list[Check]:
@@ -127,26 +145,43 @@ def score_incident(run: DrillRun, incident: IncidentRecord) -> IncidentScore:
     end = first(events, EventKind.RESOLVED)
     ended_at = end.at if end else run.ended_at
     notifications = [n for n in run.notifications if n.incident_id == incident.incident_id]
-    base = zero or run.started_at
-    pages = [page_of(n, base, policy) for n in notifications]
+    times = Times(drill=run.started_at, response=zero or run.started_at)
+    detected = first_alert_sent(run, incident.incident_id) or times.response
+    pages = [page_of(n, run.started_at, policy) for n in notifications]
     ack = first(events, EventKind.ACKNOWLEDGED)
     checks: list[Check] = []
     if zero is not None and severity is not None:
-        checks += ack_checks(policy, severity, zero, ack, [page for page in pages if page.paging])
-        checks += cadence_checks(policy, severity, zero, events, ended_at)
-        checks += notice_checks(policy, zero, events)
-        checks += regulatory_checks(incident, zero, events, run.ended_at)
+        checks += ack_checks(policy, severity, times, ack, [page for page in pages if page.paging])
+        checks += cadence_checks(policy, severity, times, events, ended_at)
+        checks += notice_checks(policy, times, events)
+        checks += regulatory_checks(incident, times, events, run.ended_at)
         checks += role_checks(policy, severity, incident.status.roles, events)
-    checks += approval_checks(incident, base, run.ended_at)
+    checks += approval_checks(incident, times, run.ended_at)
     return IncidentScore(
         incident_id=incident.incident_id, service=incident.status.service, severity=severity,
         response_started_at=zero, pages=pages,
-        escalations=escalations(policy, severity, events, base),
-        checks=checks, mtta=seconds(ack.at - zero) if ack and zero else None,
-        mttr=seconds(end.at - zero) if end and zero else None,
+        escalations=escalations(policy, severity, events, times),
+        warnings=[e.summary for e in events if e.kind is EventKind.WARNING],
+        checks=checks, mtta=seconds(ack.at - detected) if ack else None,
+        mttr=seconds(end.at - detected) if end else None,
         roles=dict(incident.status.roles), people_paged=list(incident.status.paged),
         wake_ups=sum(len(page.recipients) for page in pages if page.paging and page.out_of_hours),
     )  # fmt: skip
+
+
+def first_alert_sent(run: DrillRun, incident_id: str) -> datetime | None:
+    """MTTA and MTTR count from detection: when the first alert of the incident left its sender."""
+    sent = [
+        delivery.sent_at
+        for delivery in run.deliveries
+        if any(isinstance(i, dict) and i.get("incident_id") == incident_id for i in _opened(delivery.answer))
+    ]
+    return min(sent) if sent else None
+
+
+def _opened(answer: dict[str, object]) -> list[object]:
+    incidents = answer.get("incidents")
+    return incidents if isinstance(incidents, list) else []
 
 
 def response_start(events: list[TimelineEvent]) -> datetime | None:
@@ -179,9 +214,12 @@ def page_of(notification: RecordedNotification, zero: datetime, policy: Policy) 
 
 
 def escalations(
-    policy: Policy, severity: Severity | None, events: list[TimelineEvent], zero: datetime
+    policy: Policy, severity: Severity | None, events: list[TimelineEvent], times: Times
 ) -> list[Escalation]:
-    steady = not any(e.kind in (EventKind.RECLASSIFIED, EventKind.SNOOZED) for e in events)
+    classified = sum(e.kind is EventKind.CLASSIFIED for e in events)
+    steady = classified <= 1 and not any(
+        e.kind in (EventKind.RECLASSIFIED, EventKind.SNOOZED) for e in events
+    )
     found = []
     for event in events:
         duty = str(event.details.get("duty", ""))
@@ -191,7 +229,7 @@ def escalations(
         found.append(
             Escalation(
                 duty=duty, rule=RULE_OF_DUTY.get(duty.split("/")[0], duty.split("/")[0]), level=level,
-                at=seconds(event.at - zero),
+                at=seconds(event.at - times.drill), after_response=times.since_response(event.at),
                 expected=expected_offset(policy, severity, duty) if steady and severity else None,
                 people=_people(event.summary), why=_why(event.summary),
             )
@@ -235,7 +273,7 @@ def expected_offset(policy: Policy, severity: Severity, duty: str) -> timedelta 
 
 
 def ack_checks(
-    policy: Policy, severity: Severity, zero: datetime, ack: TimelineEvent | None, pages: list[Page]
+    policy: Policy, severity: Severity, times: Times, ack: TimelineEvent | None, pages: list[Page]
 ) -> list[Check]:
     deadline = policy.escalation.ack_deadline.get(severity)
     rule = f"escalation.ack_deadline {severity.value} ({_span(deadline)})"
@@ -243,18 +281,18 @@ def ack_checks(
         return [
             Check(rule=rule, ok=False, detail=f"never acknowledged; {len(pages)} page(s) went unanswered")
         ]
-    taken = seconds(ack.at - zero)
+    taken = times.since_response(ack.at)
+    said = (
+        f"acknowledged by {ack.actor} at {times.show(ack.at)}, {format_duration(taken)} after the first page"
+    )
     if not isinstance(deadline, timedelta) or taken <= deadline:
-        return [Check(rule=rule, ok=True, detail=f"acknowledged by {ack.actor} at {clock(taken)}")]
+        return [Check(rule=rule, ok=True, detail=said)]
     late = taken - deadline
-    return [
-        Check(rule=rule, ok=False, missed_by=late,
-              detail=f"acknowledged by {ack.actor} at {clock(taken)}, {format_duration(late)} after the deadline")
-    ]  # fmt: skip
+    return [Check(rule=rule, ok=False, missed_by=late, detail=f"{said}: {format_duration(late)} late")]
 
 
 def cadence_checks(
-    policy: Policy, severity: Severity, zero: datetime, events: list[TimelineEvent], ended_at: datetime
+    policy: Policy, severity: Severity, times: Times, events: list[TimelineEvent], ended_at: datetime
 ) -> list[Check]:
     """An update is due `every` after the response starts and after each update, until resolution."""
     every = policy.status_updates.every.get(severity)
@@ -262,26 +300,28 @@ def cadence_checks(
         return []
     rule = f"status_updates.every {severity.value} ({format_duration(every)})"
     posted = [e for e in events if e.kind is EventKind.STATUS_UPDATE and e.actor != SYSTEM]
-    checks, anchor = [], zero
+    checks, anchor = [], times.response
     for update in [*posted, None]:
         due = anchor + every
         moment = update.at if update else ended_at
         if moment > due:
             late = seconds(moment - due)
             what = (
-                f"posted by {update.actor} at {clock(seconds(update.at - zero))}" if update else "none posted"
+                f"posted by {update.actor} at {times.show(update.at)}, {format_duration(late)} late"
+                if update
+                else "none posted"
             )
             checks.append(Check(rule=rule, ok=False, missed_by=late if update else None,
-                                detail=f"update due at {clock(seconds(due - zero))} missed: {what}"))  # fmt: skip
+                                detail=f"update due at {times.show(due)} missed: {what}"))  # fmt: skip
         elif update is not None:
             checks.append(Check(rule=rule, ok=True,
-                                detail=f"update by {update.actor} at {clock(seconds(update.at - zero))}"))  # fmt: skip
+                                detail=f"update by {update.actor} at {times.show(update.at)}"))  # fmt: skip
         if update is not None:
             anchor = update.at
     return checks
 
 
-def notice_checks(policy: Policy, zero: datetime, events: list[TimelineEvent]) -> list[Check]:
+def notice_checks(policy: Policy, times: Times, events: list[TimelineEvent]) -> list[Check]:
     """Business and management notices: sent within their window (the workflow sends them itself)."""
     windows = {f"business/{rule.name}": (f"business '{rule.name}'", rule.within) for rule in policy.business}
     windows |= {
@@ -294,23 +334,23 @@ def notice_checks(policy: Policy, zero: datetime, events: list[TimelineEvent]) -
         if duty not in windows or event.kind is not EventKind.NOTIFIED:
             continue
         name, within = windows[duty]
-        sent = seconds(event.at - zero)
+        sent = times.since_response(event.at)
         late = sent - within
         checks.append(
             Check(rule=f"{name} within {format_duration(within)}", ok=late <= timedelta(0),
                   missed_by=late if late > timedelta(0) else None,
-                  detail=f"sent at {clock(sent)} to {', '.join(_people(event.summary.replace(' -> ', ': ')))}")
+                  detail=f"sent at {times.show(event.at)} to {', '.join(_people(event.summary.replace(' -> ', ': ')))}")
         )  # fmt: skip
     return checks
 
 
 def regulatory_checks(
-    incident: IncidentRecord, zero: datetime, events: list[TimelineEvent], ended_at: datetime
+    incident: IncidentRecord, times: Times, events: list[TimelineEvent], ended_at: datetime
 ) -> list[Check]:
     deadline = incident.status.regulatory_deadline
     if deadline is None:
         return []
-    rule = f"regulatory.deadline (due {clock(seconds(deadline - zero))})"
+    rule = f"regulatory.deadline (due {times.show(deadline)})"
     done = first(events, EventKind.REGULATORY, human=True)
     reminders = [e for e in events if e.kind is EventKind.REGULATORY and e.actor == SYSTEM]
     sent = f"; {len(reminders)} reminder(s) sent" if reminders else ""
@@ -320,7 +360,7 @@ def regulatory_checks(
         return [Check(rule=rule, ok=left > timedelta(0), detail=f"not recorded by the drill's end ({state}){sent}",
                       missed_by=seconds(-left) if left < timedelta(0) else None)]  # fmt: skip
     late = seconds(done.at - deadline)
-    at = clock(seconds(done.at - zero))
+    at = times.show(done.at)
     if late > timedelta(0):
         return [Check(rule=rule, ok=False, missed_by=late,
                       detail=f"recorded by {done.actor} at {at}, {format_duration(late)} late{sent}")]  # fmt: skip
@@ -341,7 +381,7 @@ def role_checks(
     return checks
 
 
-def approval_checks(incident: IncidentRecord, zero: datetime, ended_at: datetime) -> list[Check]:
+def approval_checks(incident: IncidentRecord, times: Times, ended_at: datetime) -> list[Check]:
     """How long each containment action waited for its decision (issue 9's actions, when the workflow has
     them): informational, a wait is not a policy miss."""
     checks = []
@@ -355,7 +395,7 @@ def approval_checks(incident: IncidentRecord, zero: datetime, ended_at: datetime
         )
         checks.append(
             Check(rule=f"approval of '{action.name}' ({action.risk})", ok=decided is not None,
-                  detail=f"requested at {clock(seconds(action.requested_at - zero))}, {who} after "
+                  detail=f"requested at {times.show(action.requested_at)}, {who} after "
                   f"{format_duration(waited)}")
         )  # fmt: skip
     return checks
