@@ -52,8 +52,9 @@ def clock(offset: timedelta | None) -> str:
 
 
 def seconds(offset: timedelta) -> timedelta:
-    """Cut to the whole second: activities add a few real milliseconds to the skipped time."""
-    return timedelta(seconds=int(offset.total_seconds()))
+    """To the nearest second: the server's clock runs in real time while the worker works, so what happens
+    at an instant is recorded a few milliseconds after it (more on a loaded machine)."""
+    return timedelta(seconds=round(offset.total_seconds()))
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,9 @@ class IncidentScore(BaseModel):
     pages: list[Page]
     escalations: list[Escalation]
     checks: list[Check]
-    mtta: timedelta | None = Field(description="from the first alert sent to the acknowledgement")
+    mtta: timedelta | None = Field(
+        description="from the first page (the response start) to the acknowledgement"
+    )
     mttr: timedelta | None = Field(description="from the first alert sent to resolution")
     roles: dict[str, str]
     people_paged: list[str]
@@ -162,7 +165,7 @@ def score_incident(run: DrillRun, incident: IncidentRecord) -> IncidentScore:
         response_started_at=zero, pages=pages,
         escalations=escalations(policy, severity, events, times),
         warnings=[e.summary for e in events if e.kind is EventKind.WARNING],
-        checks=checks, mtta=seconds(ack.at - detected) if ack else None,
+        checks=checks, mtta=times.since_response(ack.at) if ack else None,
         mttr=seconds(end.at - detected) if end else None,
         roles=dict(incident.status.roles), people_paged=list(incident.status.paged),
         wake_ups=sum(len(page.recipients) for page in pages if page.paging and page.out_of_hours),
@@ -170,7 +173,7 @@ def score_incident(run: DrillRun, incident: IncidentRecord) -> IncidentScore:
 
 
 def first_alert_sent(run: DrillRun, incident_id: str) -> datetime | None:
-    """MTTA and MTTR count from detection: when the first alert of the incident left its sender."""
+    """MTTR counts from detection: when the first alert of the incident left its sender."""
     sent = [
         delivery.sent_at
         for delivery in run.deliveries
