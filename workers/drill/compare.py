@@ -32,7 +32,8 @@ def compare(a: Scorecard, b: Scorecard) -> Comparison:
         either = left or right
         label = either.incident_id if either else str(index)
         differences += _incident(label, left, right)
-    return Comparison(scenario=a.scenario, policy_a=a.policy, policy_b=b.policy, differences=differences)
+    names = (a.policy, b.policy) if a.policy != b.policy else (a.policy_file, b.policy_file)
+    return Comparison(scenario=a.scenario, policy_a=names[0], policy_b=names[1], differences=differences)
 
 
 def _incident(label: str, a: IncidentScore | None, b: IncidentScore | None) -> list[Difference]:

@@ -43,12 +43,14 @@ class RecordingChannel:
     async def send(self, notification: Notification) -> DeliveryResult:
         # The activity's scheduled time is the server's clock: skipped time, not the wall clock.
         at = activity.info().current_attempt_scheduled_time
-        occurrence_step = notification.idempotency_key.split("/", 1)
+        key, occurrence = notification.idempotency_key, notification.occurrence
+        # `<occurrence>/<step>/<channel>`; the occurrence carries the dedup key, which may hold slashes.
+        step = key[len(occurrence) + 1 :] if occurrence and key.startswith(occurrence + "/") else key
         self._recorder.notifications.append(
             RecordedNotification(
                 at=at, incident_id=notification.incident_id, channel=self.name, kind=notification.kind,
                 recipients=list(notification.recipients), subject=notification.subject,
-                step=occurrence_step[-1],
+                step=step,
             )
         )  # fmt: skip
         return DeliveryResult(

@@ -126,6 +126,7 @@ class IncidentScore(BaseModel):
 class Scorecard(BaseModel):
     scenario: str
     policy: str
+    policy_file: str
     started_at: datetime
     incidents: list[IncidentScore]
 
@@ -136,7 +137,7 @@ class Scorecard(BaseModel):
 
 def score(run: DrillRun) -> Scorecard:
     return Scorecard(
-        scenario=run.scenario, policy=run.policy_name, started_at=run.started_at,
+        scenario=run.scenario, policy=run.policy_name, policy_file=run.policy_file, started_at=run.started_at,
         incidents=[score_incident(run, incident) for incident in run.incidents],
     )  # fmt: skip
 
@@ -307,8 +308,8 @@ def cadence_checks(
     for update in [*posted, None]:
         due = anchor + every
         moment = update.at if update else ended_at
-        if moment > due:
-            late = seconds(moment - due)
+        late = seconds(moment - due)
+        if late > timedelta(0):
             what = (
                 f"posted by {update.actor} at {times.show(update.at)}, {format_duration(late)} late"
                 if update
