@@ -7,11 +7,12 @@ pydantic reports where a problem is as a path (`script.2.by`); the YAML parser k
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 from pydantic import ValidationError
 
-from workers.drill.scenario import COMMANDS, Location, Scenario, script_problems
+from workers.drill.scenario import COMMANDS, AlertStep, Location, Scenario, script_problems
 from workers.drill.senders import body_problems
 from workflows.messages.validation import field_path
 
@@ -21,25 +22,26 @@ class ScenarioError(ValueError):
 
 
 def line_of(root: yaml.Node, location: Location) -> int:
-    """The 1-based line of the deepest node the location reaches. Parts the YAML does not have (pydantic's
-    union tags such as `post_update`, or a required field left out) are skipped: the line of the nearest
-    enclosing node is what the author has to look at."""
-    node = root
+    """The 1-based line of the deepest part of the location the YAML has: a mapping entry's line is its key's
+    (`body:`), a list item's is its dash. Parts the YAML does not have (pydantic's union tags such as
+    `post_update`, or a required field left out) are skipped: the nearest enclosing entry is the line the
+    author has to look at."""
+    node, line = root, root.start_mark.line
     for part in location:
-        child = _child(node, part)
-        if child is not None:
-            node = child
-    return node.start_mark.line + 1
+        found = _child(node, part)
+        if found is not None:
+            node, line = found
+    return line + 1
 
 
-def _child(node: yaml.Node, part: int | str) -> yaml.Node | None:
+def _child(node: yaml.Node, part: int | str) -> tuple[yaml.Node, int] | None:
     if isinstance(node, yaml.MappingNode):
         for key, value in node.value:
             if isinstance(key, yaml.ScalarNode) and key.value == str(part):
-                return value
+                return value, key.start_mark.line
     elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and 0 <= part < len(node.value):
-        child: yaml.Node = node.value[part]
-        return child
+        item: yaml.Node = node.value[part]
+        return item, item.start_mark.line
     return None
 
 
@@ -54,17 +56,29 @@ def parse_scenario(text: str, source: str = "scenario") -> Scenario:
         raise ScenarioError(f"{source}:{where} not valid YAML: {problem}") from None
     if root is None or not isinstance(document, dict):
         raise ScenarioError(f"{source}: line 1: the top level must be a mapping (name:, alerts:, ...)")
+    problems = _body_problems(document)  # every problem at once: the senders' bodies too
     try:
         scenario = Scenario.model_validate(document)
     except ValidationError as error:
-        problems = [(tuple(item["loc"]), item["msg"]) for item in error.errors()]
+        problems = [(tuple(item["loc"]), item["msg"]) for item in error.errors()] + problems
         raise ScenarioError(_describe(source, root, problems)) from None
-    problems = script_problems(scenario)
-    for index, alert in enumerate(scenario.alerts):
-        problems += [(("alerts", index, "body", *where), message) for where, message in body_problems(alert)]
+    problems = script_problems(scenario) + problems
     if problems:
         raise ScenarioError(_describe(source, root, problems))
     return scenario
+
+
+def _body_problems(document: dict[str, Any]) -> list[tuple[Location, str]]:
+    """Each alert's body against its sender's wire model, for the alerts whose step itself is readable."""
+    problems: list[tuple[Location, str]] = []
+    alerts = document.get("alerts")
+    for index, raw in enumerate(alerts if isinstance(alerts, list) else []):
+        try:
+            alert = AlertStep.model_validate(raw)
+        except ValidationError:
+            continue  # the scenario's own validation names what is wrong with the step
+        problems += [(("alerts", index, "body", *where), message) for where, message in body_problems(alert)]
+    return problems
 
 
 def _describe(source: str, root: yaml.Node, problems: list[tuple[Location, str]]) -> str:

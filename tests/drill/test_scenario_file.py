@@ -1,0 +1,99 @@
+"""A malformed scenario fails with the LINE and the FIELD named, before anything starts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from workers.cli.app import app
+from workers.cli.errors import CliError
+from workers.drill.scenario_file import ScenarioError, load_scenario, parse_scenario
+
+EXAMPLES = Path(__file__).parents[2] / "examples" / "drills"
+
+MALFORMED = """\
+name: malformed
+alerts:
+  - at: 0s
+    format: alertmanager
+    body:
+      status: firing
+      alerts:
+        - status: firing
+          labels: {service: checkout}
+responders:
+  alice: {acknowledges_after: soon}
+script:
+  - at: 5m
+    do: post_update
+    by: peggy
+  - at: 10m
+    do: acknowledge
+    by: alice
+    mood: sleepy
+  - at: 20m
+    do: resolve
+    by: judy
+    incident: nope
+"""
+
+
+def problems_of(text: str) -> str:
+    with pytest.raises(ScenarioError) as caught:
+        parse_scenario(text, "drill.yaml")
+    return str(caught.value)
+
+
+def test_every_problem_names_its_line_and_field() -> None:
+    message = problems_of(MALFORMED)
+    assert "line 11: responders.alice.acknowledges_after:" in message
+    assert "line 13: script.0.text: Field required" in message  # a missing field: the line of its step
+    assert "line 19: script.1.mood: Extra inputs are not permitted" in message
+
+
+def test_a_sender_body_is_checked_against_the_senders_wire_model() -> None:
+    message = problems_of(MALFORMED)
+    assert "line 5: alerts.0.body.groupKey: Field required" in message  # reported with the others
+
+
+def test_a_script_step_aimed_at_an_unknown_alert_id_names_the_line() -> None:
+    fixed = MALFORMED.replace(
+        "      status: firing\n      alerts:", "      groupKey: g\n      status: firing\n      alerts:"
+    )
+    fixed = fixed.replace("acknowledges_after: soon", "acknowledges_after: 5m").replace(
+        "    mood: sleepy\n", ""
+    )
+    fixed = fixed.replace("    by: peggy\n", "    by: peggy\n    text: hello\n")
+    message = problems_of(fixed)
+    assert "line 24: script.2.incident: no alert has the id 'nope'" in message
+
+
+def test_yaml_syntax_errors_name_the_line() -> None:
+    assert "drill.yaml: line 2 not valid YAML: mapping values" in problems_of("name: x\n  bad: 1\n")
+
+
+def test_the_shipped_scenarios_are_valid() -> None:
+    files = sorted(EXAMPLES.glob("*.yaml"))
+    assert len(files) == 4
+    for file in files:
+        assert load_scenario(file).alerts
+
+
+def test_the_command_refuses_a_malformed_scenario_with_exit_2_and_starts_nothing(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[object] = []
+
+    async def spy(*args: object) -> None:  # a spy, not a stand-in: it records whether a drill was started
+        started.append(args)
+
+    monkeypatch.setattr("workers.cli.drill.run_drill", spy)
+    scenario = tmp_path / "bad.yaml"
+    scenario.write_text(MALFORMED, encoding="utf-8")
+    report = tmp_path / "report.md"
+    result = CliRunner().invoke(app, ["drill", str(scenario), "--report", str(report)])
+    assert isinstance(result.exception, CliError) and result.exception.exit_code == 2  # main() exits with it
+    assert "line 19: script.1.mood: Extra inputs are not permitted" in str(result.exception)
+    assert started == [] and not report.exists()
