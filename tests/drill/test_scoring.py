@@ -158,7 +158,7 @@ def test_compare_lists_only_what_differs() -> None:
     other = other.model_copy(update={"policy_file": "other.yaml"})
     comparison = compare(score(one), score(other))
     assert [(d.what, d.before, d.after) for d in comparison.differences] == [
-        ("escalation open/2", "+1:00:01 -> erin", "+0:30:01 -> erin")
+        ("escalation open/2", "+1:00:00 -> erin", "+0:30:00 -> erin")
     ]
     assert comparison.policy_b == "other.yaml"  # same policy name: told apart by file
 

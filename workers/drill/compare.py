@@ -1,5 +1,8 @@
 """Two runs of one scenario under two policies, side by side: what a policy change would change for people
-(pages, wake-ups out of business hours, MTTA, escalations), rehearsed before rollout. Pure."""
+(pages, wake-ups out of business hours, MTTA, escalations), rehearsed before rollout. Pure.
+
+Escalations are set side by side by when they fired after the response start (what the policy says).
+"""
 
 from __future__ import annotations
 
@@ -68,11 +71,13 @@ def _pages(score: IncidentScore) -> int:
 def _fired(escalation: Escalation | None) -> str:
     if escalation is None:
         return "not fired"
-    return f"{clock(escalation.at)} -> {', '.join(escalation.people)}"
+    # From the response start, as the policy measures: the drill's clock also carries the real moment the
+    # worker took to open the incident, which differs from run to run.
+    return f"{clock(escalation.after_response)} -> {', '.join(escalation.people)}"
 
 
 def _first_at(duty: str, *fired: dict[str, Escalation]) -> timedelta:
-    return min(found[duty].at for found in fired if duty in found)
+    return min(found[duty].after_response for found in fired if duty in found)
 
 
 def _exists(score: IncidentScore | None) -> str:
