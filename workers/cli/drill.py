@@ -19,7 +19,7 @@ from workers.cli.errors import CliError
 from workers.drill.compare import compare
 from workers.drill.record import DrillRun
 from workers.drill.report import comparison_report, markdown_report, text_report
-from workers.drill.runner import DrillError, run_drill
+from workers.drill.runner import DrillError, missing_commands, run_drill
 from workers.drill.scenario import Scenario
 from workers.drill.scenario_file import ScenarioError, load_scenario
 from workers.drill.scoring import Scorecard, score
@@ -53,6 +53,12 @@ def drill(
     settings: Settings = ctx.obj
     policy_file = policy or settings.policy_file or DEFAULT_POLICY_FILE
     scenario = _scenario(scenario_file)
+    if missing := missing_commands(scenario):
+        raise CliError(
+            f"{scenario_file}: the scenario sends {', '.join(missing)}, which this build's IncidentWorkflow "
+            "does not take yet (containment approvals, issue 9); nothing was started",
+            exit_code=2,
+        )
     policies = [policy_file, *([compare_with] if compare_with else [])]
     for file in policies:  # both policies are checked before anything starts
         try:

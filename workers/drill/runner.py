@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-from temporalio import activity
+from temporalio import activity, workflow
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -42,9 +42,10 @@ from config.settings import Settings
 from workers.binaries import find_binary
 from workers.drill.record import AlertDelivery, DrillRun, IncidentRecord
 from workers.drill.recording import Recorder
-from workers.drill.scenario import AlertStep, Scenario
+from workers.drill.scenario import AlertStep, Scenario, commands_used
 from workers.drill.senders import DrillIntake
 from workers.worker import GRACEFUL_SHUTDOWN, WORKFLOWS
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.activities import HealthCheckRequest, HealthCheckResult
 from workflows.messages.notifications import NotificationKind
 from workflows.messages.status import IncidentResult, IncidentStatus, TimelineEvent
@@ -55,6 +56,7 @@ QUIET_POLLS = 3
 POLL_SECONDS = 0.02
 SETTLE_LIMIT_SECONDS = 30.0
 PAGING = {NotificationKind.PAGE, NotificationKind.ESCALATION}
+DECISIONS = {"approve_action", "reject_action"}
 
 
 class DrillError(Exception):
@@ -224,10 +226,10 @@ class Drill:
         return deliver
 
     def _command_runner(
-        self, name: str, payload: dict[str, Any], target: str | None
+        self, name: str, payload: dict[str, Any], target: str | None, incident: str | None = None
     ) -> Callable[[], Awaitable[None]]:
         async def send() -> None:
-            incident_id = (
+            incident_id = incident or (
                 self._incidents.get(target) if target else (self._opened[0] if self._opened else None)
             )
             if incident_id is None:
@@ -406,7 +408,19 @@ class DrillStalled(DrillError):
     """The time-skipping server stopped moving time."""
 
 
+def missing_commands(scenario: Scenario) -> list[str]:
+    """Commands the scenario sends that this build's IncidentWorkflow does not take (approvals before
+    issue 9 lands): refused before anything starts instead of being rejected one by one in the timeline."""
+    definition = workflow._Definition.must_from_class(IncidentWorkflow)
+    return sorted(name for name in commands_used(scenario) if name not in definition.signals)
+
+
 async def run_drill(scenario: Scenario, policy_file: Path) -> DrillRun:
+    if missing := missing_commands(scenario):
+        raise DrillError(
+            f"the scenario sends {', '.join(missing)}, which this build's IncidentWorkflow does not take "
+            "(containment approvals, issue 9)"
+        )
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return await Drill(scenario, policy_file).run()

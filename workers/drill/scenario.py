@@ -54,6 +54,16 @@ class AlertStep(BaseModel):
     service: str | None = Field(default=None, description="cloudwatch only: the subscription's ?service=")
 
 
+class Decision(BaseModel):
+    """A responder's answer to an approval request for a containment action (issue 9's approvals)."""
+
+    model_config = HUMAN
+    action: str = Field(min_length=1, description="the action's name, as the incident's status lists it")
+    decision: Literal["approve", "reject"]
+    after: NonNegativeDuration = Field(description="after the action asked for approval")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class Responder(BaseModel):
     """How one person behaves when paged. Absent from the list, or without `acknowledges_after`: never answers."""
 
@@ -62,6 +72,9 @@ class Responder(BaseModel):
         default=None, description="after this person's first page (or escalation) of the incident"
     )
     note: str | None = None
+    decides: list[Decision] = Field(
+        default_factory=list, description="containment actions this person approves or rejects when asked"
+    )
 
 
 class _Scripted(BaseModel):
@@ -113,9 +126,37 @@ class RegulatoryStep(_Scripted, RecordRegulatoryNotification):
     do: Literal["record_regulatory_notification"]
 
 
+class _ActionStep(_Scripted):
+    """Approvals are the workflow's (issue 9): the drill names the action, the workflow its id."""
+
+    model_config = HUMAN
+    by: str = Field(min_length=1, max_length=200)
+    action: str = Field(min_length=1, description="the action's name; the drill finds its id in the status")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
+class ApproveStep(_ActionStep):
+    do: Literal["approve_action"]
+
+
+class RejectStep(_ActionStep):
+    do: Literal["reject_action"]
+
+
+class ProposeStep(_Scripted):
+    """A human proposes a containment action; its fields are the workflow's `propose_action` command."""
+
+    model_config = ConfigDict(extra="allow")
+    do: Literal["propose_action"]
+    by: str = Field(min_length=1, max_length=200)
+
+
+# The commands a drill sends that the workflow may not have yet (issue 9 adds them to IncidentWorkflow).
+APPROVAL_COMMANDS = ("propose_action", "approve_action", "reject_action")
+
 ScriptedCommand = Annotated[
     AcknowledgeStep | AddNoteStep | ReclassifyStep | MitigateStep | ResolveStep | AssignRoleStep
-    | EscalateStep | SnoozeStep | PostUpdateStep | RegulatoryStep,
+    | EscalateStep | SnoozeStep | PostUpdateStep | RegulatoryStep | ProposeStep | ApproveStep | RejectStep,
     Field(discriminator="do"),
 ]  # fmt: skip
 
@@ -139,9 +180,16 @@ class Scenario(BaseModel):
 
 COMMANDS = {
     "acknowledge", "add_note", "reclassify", "mitigate", "resolve", "assign_role", "escalate", "snooze",
-    "post_update", "record_regulatory_notification",
+    "post_update", "record_regulatory_notification", *APPROVAL_COMMANDS,
 }  # fmt: skip
 Location = tuple[int | str, ...]
+
+
+def commands_used(scenario: Scenario) -> set[str]:
+    used: set[str] = {step.do for step in scenario.script}
+    if any(responder.decides for responder in scenario.responders.values()):
+        used |= {"approve_action", "reject_action"}
+    return used
 
 
 def script_problems(scenario: Scenario) -> list[tuple[Location, str]]:
