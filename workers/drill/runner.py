@@ -43,7 +43,7 @@ from workers.binaries import find_binary
 from workers.drill.record import AlertDelivery, DrillRun, IncidentRecord
 from workers.drill.recording import Recorder
 from workers.drill.scenario import AlertStep, Scenario, commands_used
-from workers.drill.senders import DrillIntake
+from workers.drill.senders import DeliveryRefused, DrillIntake
 from workers.worker import GRACEFUL_SHUTDOWN, WORKFLOWS
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.activities import HealthCheckRequest, HealthCheckResult
@@ -211,7 +211,10 @@ class Drill:
 
     def _alert_runner(self, index: int, step: AlertStep) -> Callable[[], Awaitable[None]]:
         async def deliver() -> None:
-            answer = await self.intake.deliver(step)
+            try:
+                answer = await self.intake.deliver(step)
+            except DeliveryRefused as error:
+                raise DrillError(f"alert {step.id or f'alerts[{index}]'} at {step.at}: {error}") from None
             now = await self.env.get_current_time()
             label = step.id or f"alerts[{index}]"
             sent = self.started_at + step.at
