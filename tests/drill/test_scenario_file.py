@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -9,7 +10,7 @@ from typer.testing import CliRunner
 
 from workers.cli.app import app
 from workers.cli.errors import CliError
-from workers.drill.runner import missing_commands
+from workers.drill.runner import first_moment, missing_commands
 from workers.drill.scenario_file import ScenarioError, load_scenario, parse_scenario
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "drills"
@@ -136,3 +137,11 @@ def test_approval_steps_parse_and_a_build_without_them_refuses_before_starting(
     result = CliRunner().invoke(app, ["drill", str(file)])
     assert isinstance(result.exception, CliError) and result.exception.exit_code == 2
     assert "issue 9" in str(result.exception) and started == []
+
+
+def test_a_drill_starts_at_the_next_moment_of_the_scenarios_weekday_and_time() -> None:
+    scenario = parse_scenario(APPROVALS.replace("name: approvals", 'name: x\nstart: {day: fri, at: "14:05"}'))
+    monday = datetime(2026, 11, 30, 22, 0, tzinfo=UTC)
+    assert first_moment(monday, scenario) == datetime(2026, 12, 4, 14, 5, tzinfo=UTC)
+    friday_later = datetime(2026, 12, 4, 14, 6, tzinfo=UTC)
+    assert first_moment(friday_later, scenario) == datetime(2026, 12, 11, 14, 5, tzinfo=UTC)

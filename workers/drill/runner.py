@@ -103,10 +103,11 @@ class InFlight(Interceptor):
         return _Counting(next, self)
 
 
-def drill_activities(settings: Settings, recorder: Recorder, policy_channels: dict[str, Any]) -> list[Any]:
+def drill_activities(settings: Settings, channels: dict[str, Any]) -> list[Any]:
+    """The worker's own activities on the drill's channels, the health probe replaced."""
     activities = [
         fn
-        for fn in build_activities(settings, policy_channels)
+        for fn in build_activities(settings, channels)
         if getattr(fn, "__temporal_activity_definition").name != "check_health"
     ]
     return [*activities, health_not_probed]
@@ -145,7 +146,7 @@ class Drill:
         self._statuses: dict[str, IncidentStatus] = {}
         self._timelines: dict[str, dict[int, TimelineEvent]] = {}
         self._results: dict[str, IncidentResult] = {}
-        self._scheduled_acks: set[tuple[str, str]] = set()
+        self._reacted: set[tuple[str, str]] = set()  # (incident, person or action/person) already scheduled
         self._seen_notifications = 0
         self.deliveries: list[AlertDelivery] = []
         self.commands: list[str] = []
@@ -180,7 +181,7 @@ class Drill:
         self.intake = DrillIntake(client, settings.task_queue)
         worker = Worker(
             client, task_queue=settings.task_queue, workflows=WORKFLOWS,
-            activities=drill_activities(settings, self.recorder, self.recorder.channels(self.policy)),
+            activities=drill_activities(settings, self.recorder.channels(self.policy)),
             interceptors=[self.in_flight], graceful_shutdown_timeout=GRACEFUL_SHUTDOWN,
         )  # fmt: skip
         async with worker:
@@ -298,9 +299,9 @@ class Drill:
             for person in notification.recipients:
                 responder = self.scenario.responders.get(person)
                 key = (notification.incident_id, person)
-                if responder is None or responder.acknowledges_after is None or key in self._scheduled_acks:
+                if responder is None or responder.acknowledges_after is None or key in self._reacted:
                     continue
-                self._scheduled_acks.add(key)
+                self._reacted.add(key)
                 payload = {"by": person, **({"note": responder.note} if responder.note else {})}
                 when = notification.at - self.started_at + responder.acknowledges_after
                 self._at(when, f"{person}: acknowledge", self._ack(notification.incident_id, payload))
