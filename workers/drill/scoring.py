@@ -116,7 +116,9 @@ class IncidentScore(BaseModel):
     roles: dict[str, str]
     people_paged: list[str]
     wake_ups: int = Field(description="people paged outside business hours, counted per page")
-    warnings: list[str] = Field(default_factory=list, description="what the incident warned about")
+    warnings: list[str] = Field(
+        default_factory=list, description="what the incident warned about, and commands it rejected"
+    )
 
     @property
     def misses(self) -> list[Check]:
@@ -165,7 +167,11 @@ def score_incident(run: DrillRun, incident: IncidentRecord) -> IncidentScore:
         incident_id=incident.incident_id, service=incident.status.service, severity=severity,
         response_started_at=zero, pages=pages,
         escalations=escalations(policy, severity, events, times),
-        warnings=[e.summary for e in events if e.kind is EventKind.WARNING],
+        warnings=[
+            e.summary if e.kind is EventKind.WARNING else f"{e.actor}'s command was rejected: {e.summary}"
+            for e in events
+            if e.kind in (EventKind.WARNING, EventKind.REJECTED)
+        ],
         checks=checks, mtta=times.since_response(ack.at) if ack else None,
         mttr=seconds(end.at - detected) if end else None,
         roles=dict(incident.status.roles), people_paged=list(incident.status.paged),
