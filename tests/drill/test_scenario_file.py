@@ -110,7 +110,7 @@ responders:
     decides:
       - {action: drain-eu, decision: approve, after: 4m, reason: "EU traffic can move"}
 script:
-  - {at: 5m, do: propose_action, by: carol, name: drain-eu}
+  - {at: 5m, do: propose_action, by: carol, action: drain-eu, params: {region: eu}}
   - {at: 9m, do: reject_action, by: judy, action: drain-eu, reason: "wait for the failover"}
 """
 

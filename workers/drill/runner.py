@@ -48,7 +48,7 @@ from workers.worker import GRACEFUL_SHUTDOWN, WORKFLOWS
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.activities import HealthCheckRequest, HealthCheckResult
 from workflows.messages.notifications import NotificationKind
-from workflows.messages.status import IncidentResult, IncidentStatus, TimelineEvent
+from workflows.messages.status import ActionState, IncidentResult, IncidentStatus, TimelineEvent
 from workflows.roster import WEEKDAYS
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
@@ -239,9 +239,25 @@ class Drill:
             if incident_id is None:
                 self.commands.append(f"{payload.get('by')}: {name} skipped (no incident open for it)")
                 return
-            await self._signal(incident_id, name, payload)
+            if name in DECISIONS:
+                await self._decide(incident_id, name, dict(payload))
+            else:
+                await self._signal(incident_id, name, payload)
 
         return send
+
+    async def _decide(self, incident_id: str, name: str, payload: dict[str, Any]) -> None:
+        """approve_action / reject_action: the script names the action, the workflow knows it by its id."""
+        action = str(payload.pop("action"))
+        status = self._statuses.get(incident_id)
+        named = [a for a in (status.actions if status else []) if a.name == action]
+        pending = [a for a in named if a.state is ActionState.AWAITING_APPROVAL] or named
+        if not pending:
+            self.commands.append(
+                f"{payload.get('by')}: {name} skipped (no action '{action}' in {incident_id})"
+            )
+            return
+        await self._signal(incident_id, name, {**payload, "action_id": pending[-1].id})
 
     async def _signal(self, incident_id: str, name: str, payload: dict[str, Any]) -> None:
         handle = self.client.get_workflow_handle(incident_id)
@@ -306,6 +322,24 @@ class Drill:
                 when = notification.at - self.started_at + responder.acknowledges_after
                 self._at(when, f"{person}: acknowledge", self._ack(notification.incident_id, payload))
 
+    def _decisions_due(self, incident_id: str, status: IncidentStatus) -> None:
+        """An action asking for approval schedules the answers of the responders who decide it."""
+        for action in status.actions:
+            if action.state is not ActionState.AWAITING_APPROVAL:
+                continue
+            for person, responder in self.scenario.responders.items():
+                for decision in responder.decides:
+                    key = (incident_id, f"{action.id}/{person}")
+                    if decision.action != action.name or key in self._reacted:
+                        continue
+                    self._reacted.add(key)
+                    command = f"{decision.decision}_action"
+                    payload = {"by": person, "action": action.name}
+                    payload |= {"reason": decision.reason} if decision.reason else {}
+                    when = action.requested_at - self.started_at + decision.after
+                    runner = self._command_runner(command, payload, None, incident_id)
+                    self._at(when, f"{person}: {command}", runner)
+
     def _ack(self, incident_id: str, payload: dict[str, Any]) -> Callable[[], Awaitable[None]]:
         async def send() -> None:
             await self._signal(incident_id, "acknowledge", payload)
@@ -340,6 +374,7 @@ class Drill:
                     continue
                 status: IncidentStatus = await handle.query("status", result_type=IncidentStatus)
                 self._remember(incident_id, status)
+                self._decisions_due(incident_id, status)
                 if any(deadline.due_at <= now for deadline in status.upcoming):
                     return None
                 seen.append((workflow_id, status.timeline_total, status.phase))

@@ -61,7 +61,7 @@ class Decision(BaseModel):
     action: str = Field(min_length=1, description="the action's name, as the incident's status lists it")
     decision: Literal["approve", "reject"]
     after: NonNegativeDuration = Field(description="after the action asked for approval")
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str | None = Field(default=None, max_length=2000, description="required to reject")
 
 
 class Responder(BaseModel):
@@ -127,28 +127,33 @@ class RegulatoryStep(_Scripted, RecordRegulatoryNotification):
 
 
 class _ActionStep(_Scripted):
-    """Approvals are the workflow's (issue 9): the drill names the action, the workflow its id."""
+    """Approvals are the workflow's (issue 9): the drill names the action, the workflow knows it by its id.
+    Fields mirror issue 9's ApproveAction / RejectAction, with `action` (a name) for `action_id`."""
 
     model_config = HUMAN
     by: str = Field(min_length=1, max_length=200)
     action: str = Field(min_length=1, description="the action's name; the drill finds its id in the status")
-    reason: str = Field(min_length=1, max_length=2000)
 
 
 class ApproveStep(_ActionStep):
     do: Literal["approve_action"]
+    reason: str | None = Field(default=None, max_length=2000)
 
 
 class RejectStep(_ActionStep):
     do: Literal["reject_action"]
+    reason: str = Field(min_length=1, max_length=2000)
 
 
 class ProposeStep(_Scripted):
-    """A human proposes a containment action; its fields are the workflow's `propose_action` command."""
+    """A human proposes a containment action of the incident's runbook (issue 9's ProposeAction)."""
 
-    model_config = ConfigDict(extra="allow")
+    model_config = HUMAN
     do: Literal["propose_action"]
     by: str = Field(min_length=1, max_length=200)
+    action: str = Field(min_length=1, max_length=100, description="an action of the incident's runbook")
+    params: dict[str, Any] = Field(default_factory=dict, description="merged over the runbook's params")
+    reason: str | None = Field(default=None, max_length=2000)
 
 
 # The commands a drill sends that the workflow may not have yet (issue 9 adds them to IncidentWorkflow).
@@ -193,8 +198,13 @@ def commands_used(scenario: Scenario) -> set[str]:
 
 
 def script_problems(scenario: Scenario) -> list[tuple[Location, str]]:
-    """What the schema cannot see: a step aimed at an alert id that does not exist, a step after the end."""
+    """What the schema cannot see: a step aimed at an alert id that does not exist, a step after the end,
+    a rejection without its reason."""
     problems: list[tuple[Location, str]] = []
+    for person, responder in scenario.responders.items():
+        for index, decision in enumerate(responder.decides):
+            if decision.decision == "reject" and not decision.reason:
+                problems.append((("responders", person, "decides", index, "reason"), "required to reject"))
     ids = {alert.id for alert in scenario.alerts if alert.id}
     for index, step in enumerate(scenario.script):
         if step.incident is not None and step.incident not in ids:
