@@ -96,6 +96,10 @@ def step_label(step: str) -> str:
         return f"status update {parts[2]} missed: " + ("comms nudged" if parts[3] == "nudge" else "IC paged")
     if parts[0] == "update" and len(parts) == 2:
         return f"status update {int(parts[1]) + 1} sent"
+    if parts[0] in ("business", "management") and len(parts) == 2:
+        return f"{parts[0]} notice: {parts[1]}"
+    if parts[0] == "regulatory" and len(parts) == 2:
+        return f"regulatory {parts[1].replace('-', ' ')}"
     return step.replace("/", " ")
 
 
