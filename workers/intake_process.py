@@ -10,13 +10,12 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr, ValidationError
-from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from config.settings import Settings
 from intake.config import IntakeConfig
 from intake.server import IntakeStartError
 from intake.service import serve_intake
+from workers.client import connect
 from workflows.messages.validation import describe_validation_error
 
 TOKEN_FILE = "intake-token"
@@ -72,12 +71,7 @@ async def run_intake(
     config = intake_config_from_env()
     if not config.tokens:
         raise IntakeConfigError("set WARROOM_INTAKE_TOKEN (every sender must present a token)")
-    client = await Client.connect(
-        settings.temporal_address,
-        namespace=settings.namespace,
-        data_converter=pydantic_data_converter,
-        lazy=True,
-    )
+    client = await connect(settings, lazy=True)
     try:
         async with serve_intake(client, settings.task_queue, config) as url:
             announce(

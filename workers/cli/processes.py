@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from config.temporal_connection import TemporalConnection
 from workers.cli.errors import CliError
 from workers.cli.options import settings_of
 from workers.cli.temporal_errors import run_against_temporal
@@ -49,7 +50,14 @@ def run(
         data_dir=(data_dir or settings.data_dir).resolve(),
         namespace=settings.namespace,
     )
-    settings = settings.model_copy(update={"temporal_address": config.address, "data_dir": config.data_dir})
+    settings = settings.model_copy(
+        # The embedded dev server speaks plaintext: TLS / API key settings are for a remote cluster.
+        update={
+            "temporal_address": config.address,
+            "data_dir": config.data_dir,
+            "connection": TemporalConnection(),
+        }
+    )
     try:
         asyncio.run(run_stack(settings, config, typer.echo))
     except StackError as error:
