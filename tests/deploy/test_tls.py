@@ -11,6 +11,7 @@ import httpx
 from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings
+from config.temporal_connection import ENVIRONMENT_VARIABLES as CONNECTION_VARIABLES
 from config.temporal_connection import TemporalConnection
 from tests.cli.conftest import Result, run_warroom
 from tests.conftest import declared_incident, free_port, start_incident, status_when
@@ -184,3 +185,11 @@ async def test_bad_connection_settings_name_the_variable(tls_endpoint: TlsProxy,
         result.code == 2
         and "needs both WARROOM_TEMPORAL_TLS_CERT and WARROOM_TEMPORAL_TLS_KEY" in result.stderr
     )
+
+
+def test_every_connection_variable_is_documented_and_in_the_env_file_example() -> None:
+    root = Path(__file__).resolve().parents[2]
+    operations = (root / "docs" / "operations.md").read_text()
+    example = (root / "deploy" / "warroom.env.example").read_text()
+    for variable in CONNECTION_VARIABLES:
+        assert f"`{variable}`" in operations and f"\n{variable}=" in example, variable
