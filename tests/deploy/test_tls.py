@@ -193,3 +193,8 @@ def test_every_connection_variable_is_documented_and_in_the_env_file_example() -
     example = (root / "deploy" / "warroom.env.example").read_text()
     for variable in CONNECTION_VARIABLES:
         assert f"`{variable}`" in operations and f"\n{variable}=" in example, variable
+
+
+async def test_a_worker_without_the_ca_stops_with_the_hint(mtls_endpoint: TlsProxy, pki: Pki) -> None:
+    result = await warroom_at(f"127.0.0.1:{mtls_endpoint.port}", pki.env(ca=False), "worker")
+    assert "set WARROOM_TEMPORAL_TLS_CA" in one_line_error(result)

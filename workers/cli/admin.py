@@ -33,9 +33,10 @@ def setup_search_attributes(
         ),
     ] = 0,
 ) -> None:
-    """Register warroom's search attributes (IncidentPhase, ...) in the namespace. Safe to run again: the
-    ones already there are left alone. Needs the operator API (a self-hosted cluster); on Temporal Cloud
-    create them with tcld or the Cloud UI."""
+    """Register warroom's search attributes in the namespace (safe to run again).
+
+    Attributes already there are left alone. Needs the operator API of a self-hosted cluster: on Temporal Cloud
+    create them with tcld or the Cloud UI. `warroom run` needs none of this."""
     from workers.search_attribute_setup import SearchAttributeConflict, register_search_attributes
     from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 

@@ -66,7 +66,10 @@ def run(
 
 @process_commands.command(rich_help_panel=PANEL)
 def worker(ctx: typer.Context) -> None:
-    """Run only the worker, against the Temporal at --address. Stops gracefully on Ctrl-C / SIGTERM."""
+    """Run only the worker, against the Temporal at --address. Stops gracefully on Ctrl-C / SIGTERM.
+
+    TLS, mutual TLS and API keys (Temporal Cloud): WARROOM_TEMPORAL_TLS_* and WARROOM_TEMPORAL_API_KEY
+    (docs/operations.md)."""
     from workers.dev_stack import StackError, run_worker
 
     settings = settings_of(ctx)
@@ -78,7 +81,9 @@ def worker(ctx: typer.Context) -> None:
 
 @process_commands.command(rich_help_panel=PANEL)
 def intake(ctx: typer.Context) -> None:
-    """Run only the HTTP alert intake (WARROOM_INTAKE_* settings, docs/intake.md) against --address."""
+    """Run only the HTTP alert intake (WARROOM_INTAKE_* settings, docs/intake.md) against --address.
+
+    TLS and API keys towards Temporal as for `warroom worker` (docs/operations.md)."""
     from workers.dev_stack import stop_on_signals
     from workers.intake_process import IntakeConfigError, run_intake
 
