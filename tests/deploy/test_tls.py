@@ -198,3 +198,23 @@ def test_every_connection_variable_is_documented_and_in_the_env_file_example() -
 async def test_a_worker_without_the_ca_stops_with_the_hint(mtls_endpoint: TlsProxy, pki: Pki) -> None:
     result = await warroom_at(f"127.0.0.1:{mtls_endpoint.port}", pki.env(ca=False), "worker")
     assert "set WARROOM_TEMPORAL_TLS_CA" in one_line_error(result)
+
+
+async def test_warroom_run_ignores_remote_cluster_settings(pki: Pki, tmp_path: Path) -> None:
+    """An operator's shell may carry the cluster's TLS settings; the embedded dev server speaks plaintext."""
+    port, ui_port, intake_port = free_port(), free_port(), free_port()
+    env = {
+        **pki.env(),
+        "WARROOM_TEMPORAL_API_KEY": API_KEY,
+        "WARROOM_INTAKE_ADDRESS": f"127.0.0.1:{intake_port}",
+        "WARROOM_INTAKE_TOKEN": TOKEN,
+        "WARROOM_DATA_DIR": str(tmp_path / "data"),
+    }
+    stack = await start_warroom(
+        ["run", "--port", str(port), "--ui-port", str(ui_port)], env, tmp_path / "run.log"
+    )
+    try:
+        await stack.wait_for_output("Press Ctrl-C to stop.")
+    finally:
+        assert await stack.stop() == 0, stack.output()
+    assert API_KEY not in stack.output()
