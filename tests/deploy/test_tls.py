@@ -218,3 +218,27 @@ async def test_warroom_run_ignores_remote_cluster_settings(pki: Pki, tmp_path: P
     finally:
         assert await stack.stop() == 0, stack.output()
     assert API_KEY not in stack.output()
+
+
+async def test_an_intake_that_cannot_reach_temporal_says_why_and_answers_503(
+    tls_endpoint: TlsProxy, tmp_path: Path
+) -> None:
+    port = free_port()
+    env = {
+        "WARROOM_TEMPORAL_ADDRESS": f"127.0.0.1:{tls_endpoint.port}",
+        "WARROOM_TEMPORAL_TLS": "true",  # system roots: the private CA is missing
+        "WARROOM_INTAKE_ADDRESS": f"127.0.0.1:{port}",
+        "WARROOM_INTAKE_TOKEN": TOKEN,
+    }
+    intake = await start_warroom(["intake"], env, tmp_path / "intake.log")
+    try:
+        await intake.wait_for_output("set WARROOM_TEMPORAL_TLS_CA")
+        async with httpx.AsyncClient(timeout=30) as http:
+            answer = await http.post(
+                f"http://127.0.0.1:{port}/v1/alerts/generic",
+                json={"dedup_key": f"k-{uuid4()}", "service": "billing", "summary": "invoices stuck"},
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            )
+        assert answer.status_code == 503 and answer.headers["Retry-After"]
+    finally:
+        assert await intake.stop() == 0, intake.output()
