@@ -4,6 +4,8 @@ an operator gets TLS wrong ends in one line naming the setting to fix, never a t
 
 from __future__ import annotations
 
+import ssl
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import uuid4
 
@@ -17,7 +19,7 @@ from tests.cli.conftest import Result, run_warroom
 from tests.conftest import declared_incident, free_port, start_incident, status_when
 from tests.deploy.conftest import SERVER_NAME, Pki
 from tests.deploy.processes import start_warroom
-from tests.deploy.tls_proxy import TlsProxy
+from tests.deploy.tls_proxy import TlsProxy, tls_proxy
 from tests.intake.conftest import TOKEN
 from workers.client import connect
 
@@ -242,3 +244,17 @@ async def test_an_intake_that_cannot_reach_temporal_says_why_and_answers_503(
         assert answer.status_code == 503 and answer.headers["Retry-After"]
     finally:
         assert await intake.stop() == 0, intake.output()
+
+
+async def test_an_expired_server_certificate_is_named(dev_env: WorkflowEnvironment, pki: Pki) -> None:
+    expired = pki.ca.issue_cert(
+        "127.0.0.1",
+        not_before=datetime.now(UTC) - timedelta(days=10),
+        not_after=datetime.now(UTC) - timedelta(days=1),
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    expired.configure_cert(context)
+    host, _, port = dev_env.client.service_client.config.target_host.rpartition(":")
+    async with tls_proxy(context, host, int(port)) as endpoint:
+        result = await warroom_at(f"127.0.0.1:{endpoint.port}", pki.env(client_cert=False), "list")
+    assert "certificate has expired" in one_line_error(result)
