@@ -11,11 +11,17 @@ from temporalio.worker import Worker
 from activities import build_activities
 from adapters.notify.base import Notifier
 from config.settings import Settings
+from workflows.action_item.workflow import ActionItemWorkflow
 from workflows.aftercare import AftercareWorkflow
 from workflows.correlation import AlertCorrelationWorkflow
 from workflows.incident.workflow import IncidentWorkflow
 
-WORKFLOWS = [IncidentWorkflow, AftercareWorkflow, AlertCorrelationWorkflow]
+WORKFLOWS = [
+    IncidentWorkflow,
+    ActionItemWorkflow,
+    AftercareWorkflow,
+    AlertCorrelationWorkflow,
+]
 # Parked incidents cost ~200 KB each in the cache; beyond this they are replayed on wake-up instead.
 MAX_CACHED_WORKFLOWS = 500
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
