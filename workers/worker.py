@@ -15,9 +15,13 @@ from workflows.action_item.workflow import ActionItemWorkflow
 from workflows.aftercare import AftercareWorkflow
 from workflows.correlation import AlertCorrelationWorkflow
 from workflows.incident.workflow import IncidentWorkflow
+from workflows.review.workflow import PostmortemReviewWorkflow
 
+# AftercareWorkflow stays registered for the aftercare runs incidents started before the post-mortem review
+# took over its duties (workflows/review); new incidents start PostmortemReviewWorkflow instead.
 WORKFLOWS = [
     IncidentWorkflow,
+    PostmortemReviewWorkflow,
     ActionItemWorkflow,
     AftercareWorkflow,
     AlertCorrelationWorkflow,

@@ -89,6 +89,7 @@ class ActionItemWorkflow:
     @workflow.run
     async def run(self, inp: ActionItemInput | ContinuedActionItem) -> ActionItemView:
         if not self.state.announced:
+            workflow.upsert_memo({"title": self.state.title})  # listings show it without a query
             await self._tell_owner_assigned()
         while not self.state.is_closed:
             self._refresh_overdue()
