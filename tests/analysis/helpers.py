@@ -28,7 +28,7 @@ class RecordingNotifier:
                               detail="recorded")  # fmt: skip
 
 
-def test_policy() -> Policy:
+def loaded_test_policy() -> Policy:
     return load_policy_file(TEST_POLICY)
 
 
@@ -38,7 +38,7 @@ def item_input(now: datetime, policy: Policy | None = None, **spec: object) -> A
     fields.update(spec)
     return ActionItemInput(
         item=ActionItemSpec.model_validate(fields), incident_id="incident-inventory-db", occurrence="incident-x@1",
-        service="checkout", created_by="fay", created_at=now, policy=policy or test_policy(),
+        service="checkout", created_by="fay", created_at=now, policy=policy or loaded_test_policy(),
     )  # fmt: skip
 
 
