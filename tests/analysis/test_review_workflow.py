@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from temporalio.client import WorkflowExecutionStatus
 from temporalio.testing import WorkflowEnvironment
 
@@ -17,6 +18,7 @@ from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.action_items import ActionItemSpec, ItemStatus, PostmortemComplete
 from workflows.messages.common import Severity
 from workflows.messages.status import EventKind
+from workflows.review import workflow as review_module
 from workflows.review.workflow import PostmortemReviewWorkflow
 
 HOUR = timedelta(hours=1)
@@ -81,8 +83,9 @@ async def test_postmortem_complete_starts_items_that_keep_running_after_the_inci
         done = await review.result()
         status = await review.query(PostmortemReviewWorkflow.status)
         assert len(done.action_items) == 3 and done.document_url == "https://wiki/pm/42"
-        # No time is skipped here: the Java test server stops skipping time once grandchildren of a closed
-        # workflow run (seen here, never on the dev server); their reminders are tested on items of their own.
+        # No time is skipped here: this Java test server stopped skipping time (env.sleep hung) once the review
+        # had completed with its abandoned children running, while a standalone item skips fine; the items'
+        # reminders are therefore tested on items started directly (test_action_item_workflow.py).
         views = [
             await client.get_workflow_handle(i).query(ActionItemWorkflow.status) for i in done.action_items
         ]
@@ -95,3 +98,31 @@ async def test_postmortem_complete_starts_items_that_keep_running_after_the_inci
     assert at_second(views[2].due_at - done.completed_at, timedelta(days=90))
     rejected = [e.summary for e in status.timeline if e.kind is EventKind.REJECTED]
     assert any("action_items[1].owner 'zed' is not a person in the roster" in summary for summary in rejected)
+
+
+async def test_the_review_continues_as_new_whole_and_never_repeats_a_reminder(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server never suggests continue-as-new here; the review's own history bound is lowered instead."""
+    monkeypatch.setattr(review_module, "EVENTS_PER_RUN", 25)
+    client = time_skipping_env.client
+    async with running_worker(client, settings, {"console": RecordingNotifier()}):
+        incident = await start_incident(client, settings, declared_incident(severity=Severity.SEV3))
+        await time_skipping_env.sleep(timedelta(minutes=5))
+        await incident.signal(IncidentWorkflow.resolve, {"by": "olivia", "force": True})
+        result = await incident.result()
+        assert result.aftercare_workflow_id
+        review = client.get_workflow_handle_for(PostmortemReviewWorkflow.run, result.aftercare_workflow_id)
+        await time_skipping_env.sleep(10 * 24 * HOUR)  # past the first weekly overdue repeat (2 d + 7 d)
+        view = await review.query(PostmortemReviewWorkflow.review)
+        status = await review.query(PostmortemReviewWorkflow.status)
+        await review.signal("postmortem_complete", {"by": "fay", "document_url": "https://wiki/pm/7"})
+        done = await review.result()
+    assert view.runs >= 2 and view.facilitator == "fay" and view.state == "overdue"
+    duties = [
+        str(e.details["duty"])
+        for e in status.timeline
+        if str(e.details.get("duty", "")).startswith("review/")
+    ]
+    assert duties == ["review/reminder/1", "review/reminder/2", "review/overdue/0", "review/overdue/1"]
+    assert done.state == "complete" and done.document_url == "https://wiki/pm/7" and done.runs >= view.runs

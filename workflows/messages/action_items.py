@@ -167,3 +167,4 @@ class ReviewView(Contract):
     action_items: list[str] = Field(default_factory=list, description="workflow ids of the items started")
     next_reminder_at: datetime | None = None
     next_reminder: str | None = None
+    runs: int = Field(default=1, description="runs of this review (continue-as-new adds one)")

@@ -278,5 +278,5 @@ class PostmortemReviewWorkflow:
             state="complete" if facts.complete else "overdue" if overdue else "open",
             completed_by=facts.completed_by, completed_at=facts.completed_at, document_url=facts.document_url,
             action_items=facts.item_ids, next_reminder_at=upcoming.due_at if upcoming else None,
-            next_reminder=upcoming.description if upcoming else None,
+            next_reminder=upcoming.description if upcoming else None, runs=self.review_state.runs,
         )  # fmt: skip
