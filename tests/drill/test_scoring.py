@@ -13,6 +13,7 @@ from workers.drill.record import AlertDelivery, DrillRun, IncidentRecord
 from workers.drill.recording import RecordedNotification
 from workers.drill.report import markdown_report, text_report
 from workers.drill.scoring import clock, score
+from workflows.messages.action_items import ReviewView
 from workflows.messages.common import Phase, Severity
 from workflows.messages.notifications import NotificationKind
 from workflows.messages.status import EventKind, IncidentStatus, TimelineEvent
@@ -171,3 +172,18 @@ def test_reports_render_the_timeline_and_every_miss() -> None:
     assert "| MISS | escalation.ack_deadline SEV-1 (15m) |" in markdown
     assert "+0:00:01  page  pager" in text
     assert clock(timedelta(hours=72, seconds=3)) == "+72:00:03"
+
+
+def test_the_postmortem_review_is_scored_against_its_due_date() -> None:
+    review = ReviewView(
+        review_id="review-x", incident_id=INCIDENT, resolved_at=at(90), due_at=at(90 + 48 * 60),
+        facilitator="erin", incident_commander="judy", state="complete", completed_by="judy",
+        completed_at=at(90 + 50 * 60), action_items=["item-1", "item-2"],
+    )  # fmt: skip
+    run = run_of([], [])
+    run.incidents[0].review = review
+    check = next(c for c in score(run).incidents[0].checks if c.rule.startswith("analysis.review"))
+    assert not check.ok and check.missed_by == timedelta(hours=2)
+    assert (
+        check.detail == "completed by judy at +51:30:01 (facilitator erin); 2 action item(s) started: 2h late"
+    )

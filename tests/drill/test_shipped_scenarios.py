@@ -1,4 +1,4 @@
-"""The shipped scenarios, run for real: the intake, IncidentWorkflow (and its aftercare) on a time-skipping
+"""The shipped scenarios, run for real: the intake, IncidentWorkflow (and its post-mortem review) on a time-skipping
 server of their own, under the shipped config/policy.yaml. Each must finish within a minute, and its
 scorecard must show the policy's timings to the second, the offsets tests/workflow/test_escalation.py proves.
 """
@@ -69,6 +69,9 @@ async def test_black_friday_cascade_is_one_sev1_joined_from_four_senders() -> No
     notices = {check.rule: check.detail for check in incident.checks if check.rule.startswith("business")}
     assert "sent at +0:30:0" in notices["business 'customer support' within 30m"]
     assert incident.warnings == ["level 1 resolves to nobody; paging erin"]  # inventory-db has no team
+    review = next(check for check in incident.checks if check.rule.startswith("analysis.review.due_within"))
+    assert review.ok and "completed by judy at +26:00:00" in review.detail  # due 48h after resolution
+    assert "3 action item(s) started" in review.detail
     assert incident.wake_ups == 0  # Friday afternoon
 
 
@@ -96,4 +99,7 @@ async def test_data_breach_keeps_the_72h_clock_after_resolution() -> None:
     compliance = checks["business 'compliance, legal and DPO' within 2h"]
     assert compliance.ok
     assert incident.mtta == timedelta(minutes=4) and incident.mttr == timedelta(hours=3)
+    review = next(check for rule, check in checks.items() if rule.startswith("analysis.review"))
+    assert review.rule == "analysis.review.due_within (due +51:00:00)"  # resolved at 3h, due 48h later
+    assert "completed by ivan at +50:00:00" in review.detail
     assert incident.misses == []

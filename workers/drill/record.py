@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field
 
 from workers.drill.recording import RecordedNotification
+from workflows.messages.action_items import ReviewView
 from workflows.messages.status import IncidentResult, IncidentStatus, TimelineEvent
 from workflows.policy import Policy
 
@@ -26,6 +27,7 @@ class IncidentRecord(BaseModel):
     status: IncidentStatus = Field(description="the last status the incident (or its aftercare) answered")
     events: list[TimelineEvent] = Field(description="the whole timeline: archive and state, in order")
     result: IncidentResult | None = Field(default=None, description="None when the drill ended first")
+    review: ReviewView | None = Field(default=None, description="the post-mortem review after resolution")
 
 
 class DrillRun(BaseModel):

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from workflows.durations import NonNegativeDuration, PositiveDuration, format_duration
+from workflows.messages.action_items import PostmortemComplete
 from workflows.messages.commands import (
     Acknowledge,
     AddNote,
@@ -126,6 +127,12 @@ class RegulatoryStep(_Scripted, RecordRegulatoryNotification):
     do: Literal["record_regulatory_notification"]
 
 
+class PostmortemCompleteStep(_Scripted, PostmortemComplete):
+    """Close the post-mortem review (sent to the incident's review workflow, after resolution)."""
+
+    do: Literal["postmortem_complete"]
+
+
 class _ActionStep(_Scripted):
     """Approvals are the workflow's (issue 9): the drill names the action, the workflow knows it by its id.
     Fields mirror issue 9's ApproveAction / RejectAction, with `action` (a name) for `action_id`."""
@@ -161,7 +168,8 @@ APPROVAL_COMMANDS = ("propose_action", "approve_action", "reject_action")
 
 ScriptedCommand = Annotated[
     AcknowledgeStep | AddNoteStep | ReclassifyStep | MitigateStep | ResolveStep | AssignRoleStep
-    | EscalateStep | SnoozeStep | PostUpdateStep | RegulatoryStep | ProposeStep | ApproveStep | RejectStep,
+    | EscalateStep | SnoozeStep | PostUpdateStep | RegulatoryStep | PostmortemCompleteStep | ProposeStep
+    | ApproveStep | RejectStep,
     Field(discriminator="do"),
 ]  # fmt: skip
 
@@ -185,8 +193,10 @@ class Scenario(BaseModel):
 
 COMMANDS = {
     "acknowledge", "add_note", "reclassify", "mitigate", "resolve", "assign_role", "escalate", "snooze",
-    "post_update", "record_regulatory_notification", *APPROVAL_COMMANDS,
+    "post_update", "record_regulatory_notification", "postmortem_complete", *APPROVAL_COMMANDS,
 }  # fmt: skip
+# Sent to the review workflow that follows resolution, not to the incident.
+REVIEW_COMMANDS = {"postmortem_complete"}
 Location = tuple[int | str, ...]
 
 

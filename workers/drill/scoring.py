@@ -163,6 +163,7 @@ def score_incident(run: DrillRun, incident: IncidentRecord) -> IncidentScore:
         checks += regulatory_checks(incident, times, events, run.ended_at)
         checks += role_checks(policy, severity, incident.status.roles, events)
     checks += approval_checks(incident, times, run.ended_at)
+    checks += review_checks(incident, times, run.ended_at)
     return IncidentScore(
         incident_id=incident.incident_id, service=incident.status.service, severity=severity,
         response_started_at=zero, pages=pages,
@@ -389,6 +390,27 @@ def role_checks(
                   detail=f"{role}: {person}" if person else f"{role} never filled")
         )  # fmt: skip
     return checks
+
+
+def review_checks(incident: IncidentRecord, times: Times, ended_at: datetime) -> list[Check]:
+    """The post-mortem review (issue 10): completed by its due date, with the action items it started."""
+    review = incident.review
+    if review is None:
+        return []
+    rule = f"analysis.review.due_within (due {times.show(review.due_at)})"
+    who = f"facilitator {review.facilitator or 'none'}"
+    if review.completed_at is None:
+        overdue = seconds(ended_at - review.due_at)
+        if overdue > timedelta(0):
+            return [Check(rule=rule, ok=False, missed_by=overdue,
+                          detail=f"still open at the drill's end, {format_duration(overdue)} overdue ({who})")]  # fmt: skip
+        return [Check(rule=rule, ok=True, detail=f"open at the drill's end, not yet due ({who})")]
+    late = seconds(review.completed_at - review.due_at)
+    items = f"{len(review.action_items)} action item(s) started"
+    said = f"completed by {review.completed_by} at {times.show(review.completed_at)} ({who}); {items}"
+    if late > timedelta(0):
+        return [Check(rule=rule, ok=False, missed_by=late, detail=f"{said}: {format_duration(late)} late")]
+    return [Check(rule=rule, ok=True, detail=said)]
 
 
 def approval_checks(incident: IncidentRecord, times: Times, ended_at: datetime) -> list[Check]:
