@@ -11,7 +11,7 @@ from workflows.escalation import EscalationFacts
 from workflows.incident.state import IncidentState
 from workflows.incident.wording import ack_hint
 from workflows.messages.alerts import Impact
-from workflows.messages.status import Deadline, IncidentResult, IncidentStatus
+from workflows.messages.status import ActionView, Deadline, IncidentResult, IncidentStatus
 from workflows.policy import Policy
 
 # The status query shows this many recent events: a burst of signals between two archive calls must not
@@ -87,7 +87,25 @@ def status_view(state: IncidentState, upcoming: list[Deadline]) -> IncidentStatu
         deliveries=state.deliveries,
         policy_warning=state.policy_warning,
         aftercare_workflow_id=lifecycle.aftercare_workflow_id,
+        actions=action_views(state),
     )
+
+
+def action_views(state: IncidentState) -> list[ActionView]:
+    return [
+        ActionView(
+            id=action.id,
+            name=action.name,
+            adapter=action.adapter or "human",
+            risk=action.risk,
+            state=action.state,
+            requested_by=action.requested_by,
+            requested_at=action.requested_at,
+            approvals=action.approvals,
+            result=action.result,
+        )
+        for action in state.containment.actions
+    ]
 
 
 def regulatory_deadline(state: IncidentState) -> datetime | None:
