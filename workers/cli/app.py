@@ -20,6 +20,7 @@ from config.channels import ChannelConfigError
 from config.policy_file import PolicyError
 from config.settings import Settings
 from workers.cli.commands import incident_commands
+from workers.cli.containment import containment_commands
 from workers.cli.errors import CliError
 from workers.cli.notify import notify_app
 from workers.cli.processes import process_commands
@@ -71,6 +72,7 @@ def global_options(
 app.add_typer(process_commands)
 app.add_typer(incident_commands)
 app.add_typer(steering_commands)
+app.add_typer(containment_commands)
 app.add_typer(policy_app, name="policy")
 app.add_typer(notify_app, name="notify")
 
