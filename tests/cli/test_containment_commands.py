@@ -123,6 +123,11 @@ async def test_propose_passes_params_and_halt_blocks_until_resume(
 
     halted = await warroom("halt", incident_id, "--by", "sue", "--reason", "too much at once")
     assert halted.code == 0 and "automation HALTED: too much at once" in halted.stdout
+    shown = await warroom("status", incident_id)
+    assert (
+        f"HALTED:    automation by sue: too much at once (warroom resume {incident_id} --by YOU)"
+        in shown.stdout
+    )
     blocked = await warroom("propose", incident_id, "snapshot", "--by", "tom")
     assert blocked.code == 1 and "automation is halted by sue" in blocked.stdout
     status = await status_of(warroom, incident_id)

@@ -187,3 +187,16 @@ def test_risk_defaults_follow_the_guide_and_recovery_steps_must_reach_100() -> N
         ActionSpec(name="drain", operation="drain")
     with pytest.raises(ValueError, match="must end at 100"):
         RecoveryPolicy(steps=[10, 50])
+
+
+def test_the_runbook_is_the_services_else_the_first_whose_labels_all_match() -> None:
+    policy = POLICY.model_copy(deep=True)
+    policy.containment.runbooks.append(
+        policy.containment.runbooks[0].model_copy(
+            update={"name": "by-label", "services": [], "labels": {"team": "web"}}
+        )
+    )
+    containment = policy.containment
+    assert containment.runbook_for("shop", {"team": "web"}).name == "shop"  # type: ignore[union-attr]
+    assert containment.runbook_for("search", {"team": "web", "x": "y"}).name == "by-label"  # type: ignore[union-attr]
+    assert containment.runbook_for("search", {"team": "db"}) is None

@@ -155,6 +155,7 @@ async def test_halt_cancels_the_running_action_and_blocks_new_ones_until_resume(
         assert halt.outcome == "applied" and "cancelling a2" in halt.reason
         status = await status_when(handle, state_is("a2", ActionState.HALTED))
         assert system.cancelled == ["a2"]
+        assert status.automation_halted == "by sue: draining the wrong region"
         assert action(status, "a2").result == "drain undone"  # type: ignore[union-attr]
         assert any("a2 drain stopped by the halt: undone, drain undone" in e.summary for e in status.timeline)
         with pytest.raises(WorkflowUpdateFailedError) as blocked:
@@ -192,6 +193,8 @@ async def test_phased_recovery_rolls_back_on_a_failed_gate_pages_the_tech_lead_a
             e.kind is EventKind.RECOVERY and "rolled back to 25%" in e.summary for e in status.timeline
         )
         assert status.phase is Phase.RECOVERY
+        assert status.recovery is not None and status.recovery.startswith("stalled (gate failed at 50%")
+        assert status.recovery.endswith("traffic at 25%")
 
         with pytest.raises(WorkflowUpdateFailedError) as refused:
             await update(handle, "resolve", {"by": "tom"})

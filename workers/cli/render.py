@@ -78,6 +78,12 @@ def render_status(incident: IncidentStatus) -> str:
 def _action_lines(incident: IncidentStatus) -> list[str]:
     """Pending approvals first, each with the command that decides it; then the other actions, briefly."""
     lines: list[str] = []
+    if incident.automation_halted:
+        lines.append(
+            f"HALTED:    automation {incident.automation_halted} (warroom resume {incident.incident_id} --by YOU)"
+        )
+    if incident.recovery:
+        lines.append(f"recovery:  {incident.recovery}")
     pending = [action for action in incident.actions if action.state is ActionState.AWAITING_APPROVAL]
     for action in pending:
         approved = [a.by for a in action.approvals if a.decision == "approved"]

@@ -35,7 +35,14 @@ def _expected_signals(state: IncidentState) -> list[str]:
             _signal_hint("record_regulatory_notification", {"by": "your-name", "reference": "case id"})
         )
     if state.phase in (Phase.RESPONSE, Phase.RECOVERY) and state.containment.runbook:
-        hints.append(_signal_hint("propose_action", {"by": "your-name", "action": "name", "reason": "why"}))
+        runbook = state.policy.containment.named(state.containment.runbook) if state.policy else None
+        names = [action.name for action in runbook.actions] if runbook else []
+        example = names[0] if names else "name"
+        hints.append(_signal_hint("propose_action", {"by": "your-name", "action": example, "reason": "why"}))
+        if names:
+            hints.append(
+                f"  (runbook '{plain(state.containment.runbook)}' offers: {plain(', '.join(names))})"
+            )
     if state.phase in (Phase.RESPONSE, Phase.RECOVERY) and not state.containment.halted:
         hints.append(_signal_hint("halt_automation", {"by": "your-name", "reason": "why"}))
     if state.phase is not Phase.CLOSED:

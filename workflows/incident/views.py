@@ -88,7 +88,23 @@ def status_view(state: IncidentState, upcoming: list[Deadline]) -> IncidentStatu
         policy_warning=state.policy_warning,
         aftercare_workflow_id=lifecycle.aftercare_workflow_id,
         actions=action_views(state),
+        automation_halted=halt_view(state),
+        recovery=recovery_view(state),
     )
+
+
+def halt_view(state: IncidentState) -> str | None:
+    containment = state.containment
+    return f"by {containment.halted_by}: {containment.halt_reason}" if containment.halted else None
+
+
+def recovery_view(state: IncidentState) -> str | None:
+    recovery = state.containment.recovery
+    if recovery.status == "idle":
+        return None
+    detail = f" ({recovery.detail})" if recovery.status == "stalled" and recovery.detail else ""
+    overridden = f" by {recovery.overridden_by}: {recovery.override_reason}" if recovery.overridden_by else ""
+    return f"{recovery.status}{overridden}{detail}, traffic at {recovery.percent}%"
 
 
 def action_views(state: IncidentState) -> list[ActionView]:
