@@ -53,23 +53,29 @@ class RecoveryRunner:
         return self.incident.state.containment.recovery
 
     def due(self) -> bool:
-        """Mitigated, something to put back, not stalled or overridden, and automation not halted."""
+        """In recovery, something to put back, not stalled or overridden, and automation not halted."""
         return (
             self.incident.state.phase is Phase.RECOVERY
-            and self.progress.status in ("idle", "restoring")
+            and self.progress.status not in ("stalled", "overridden")
             and not self.book.containment.halted
             and bool(self.book.to_restore())
         )
 
     def settled(self) -> bool:
-        """The resolve gate may run: everything is back, or a human overrode the phase."""
-        return self.progress.status in ("restored", "overridden") or (
-            self.progress.status == "idle" and not self.book.to_restore()
+        """The resolve gate may run: a human overrode the phase, or nothing is left to put back and no action
+        is still about to change the system (one that finishes later would otherwise stay in place)."""
+        if self.progress.status == "overridden":
+            return True
+        if self.progress.status == "stalled" or self.book.to_restore():
+            return False
+        return not any(
+            not action.is_task and action.state in (ActionState.APPROVED, ActionState.RUNNING)
+            for action in self.book.containment.actions
         )
 
     async def restore(self) -> None:
         progress = self.progress
-        if progress.status == "idle":
+        if progress.status in ("idle", "restored"):  # restored: an action that finished later took traffic
             progress.status = "restoring"
             steps = " -> ".join(f"{step}%" for step in self.effects.policy.recovery.steps)
             self._record(f"phased recovery starts: traffic back in steps {steps}, a health gate after each")

@@ -1,6 +1,8 @@
 """IncidentWorkflow: one durable workflow per incident occurrence, detection -> classification -> response ->
 recovery -> analysis -> closed. A shell: the rules live in the pure `Incident` domain, what is due when in the
-duty engine, the side effects in `Effects`. Phases read top to bottom in `run`.
+duty engine, the side effects in `Effects`. Phases read top to bottom in `run`. Containment (runbook actions,
+approvals, the emergency stop) runs beside the duties in `ContainmentRunner`; phased recovery in
+`RecoveryRunner` comes before the resolve gate (docs/containment.md).
 
 Long lives: the run continues as new when the server suggests it (or at our own bounds), after its duties and
 handlers are quiet, carrying the whole state; older timeline entries live in the archive, so state, queries and
