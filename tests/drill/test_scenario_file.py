@@ -115,28 +115,13 @@ script:
 """
 
 
-def test_approval_steps_parse_and_a_build_without_them_refuses_before_starting(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_approval_steps_parse_into_the_workflows_commands() -> None:
     scenario = parse_scenario(APPROVALS)
     assert scenario.responders["ivan"].decides[0].after.total_seconds() == 240
     assert scenario.command_payload(scenario.script[1]) == {
         "by": "judy", "action": "drain-eu", "reason": "wait for the failover"
     }  # fmt: skip
-    # Until issue 9's commands are on IncidentWorkflow, a scenario using them is refused, naming them. When
-    # they land, this assertion fails on purpose: the drill's approval steps are then wired and run for real.
-    assert missing_commands(scenario) == ["approve_action", "propose_action", "reject_action"]
-    started: list[object] = []
-
-    async def spy(*args: object) -> None:
-        started.append(args)
-
-    monkeypatch.setattr("workers.cli.drill.run_drill", spy)
-    file = tmp_path / "approvals.yaml"
-    file.write_text(APPROVALS, encoding="utf-8")
-    result = CliRunner().invoke(app, ["drill", str(file)])
-    assert isinstance(result.exception, CliError) and result.exception.exit_code == 2
-    assert "issue 9" in str(result.exception) and started == []
+    assert missing_commands(scenario) == []  # IncidentWorkflow takes them (issue 9)
 
 
 def test_a_drill_starts_at_the_next_moment_of_the_scenarios_weekday_and_time() -> None:

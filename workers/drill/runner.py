@@ -48,7 +48,14 @@ from workers.drill.senders import DeliveryRefused, DrillIntake
 from workers.worker import GRACEFUL_SHUTDOWN, WORKFLOWS
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.action_items import ReviewView
-from workflows.messages.activities import HealthCheckRequest, HealthCheckResult
+from workflows.messages.activities import ActivityName, HealthCheckRequest, HealthCheckResult
+from workflows.messages.containment import (
+    ContainmentOutcome,
+    ContainmentRequest,
+    ContainmentResult,
+    HealthObservationRequest,
+    HealthObservationResult,
+)
 from workflows.messages.notifications import NotificationKind
 from workflows.messages.status import ActionState, IncidentResult, IncidentStatus, TimelineEvent
 from workflows.roster import WEEKDAYS
@@ -106,14 +113,36 @@ class InFlight(Interceptor):
         return _Counting(next, self)
 
 
+@activity.defn(name=ActivityName.CONTAIN)
+async def containment_not_run(request: ContainmentRequest) -> ContainmentResult:
+    """A drill never acts on a system: the action is recorded as done, nothing is changed."""
+    return ContainmentResult(
+        outcome=ContainmentOutcome.SUCCEEDED,
+        detail=f"drill: {request.adapter} {request.operation} recorded, nothing was changed",
+    )
+
+
+@activity.defn(name=ActivityName.OBSERVE_HEALTH)
+async def health_not_observed(request: HealthObservationRequest) -> HealthObservationResult:
+    """Recovery's health gates pass in a drill: the policy's health URLs are production services."""
+    return HealthObservationResult(
+        healthy=True, samples=0, worst_error_rate=0.0, worst_latency_ms=0.0, detail="not observed in a drill"
+    )
+
+
+# What a drill must never run for real: the probes and the containment adapters talk to production systems.
+STAND_INS = [health_not_probed, containment_not_run, health_not_observed]
+
+
 def drill_activities(settings: Settings, channels: dict[str, Any]) -> list[Any]:
-    """The worker's own activities on the drill's channels, the health probe replaced."""
+    """The worker's own activities on the drill's channels, those that reach systems replaced by stand-ins."""
+    replaced = {getattr(fn, "__temporal_activity_definition").name for fn in STAND_INS}
     activities = [
         fn
         for fn in build_activities(settings, channels)
-        if getattr(fn, "__temporal_activity_definition").name != "check_health"
+        if getattr(fn, "__temporal_activity_definition").name not in replaced
     ]
-    return [*activities, health_not_probed]
+    return [*activities, *STAND_INS]
 
 
 def first_moment(after: datetime, scenario: Scenario) -> datetime:

@@ -414,16 +414,18 @@ def review_checks(incident: IncidentRecord, times: Times, ended_at: datetime) ->
 
 
 def approval_checks(incident: IncidentRecord, times: Times, ended_at: datetime) -> list[Check]:
-    """How long each containment action waited for its decision (issue 9's actions, when the workflow has
-    them): informational, a wait is not a policy miss."""
+    """How long each containment action that needed approval waited for its decision (issue 9's actions);
+    one never decided (still waiting, or expired to its safe default) is a miss."""
     checks = []
     for action in incident.status.actions:
+        if action.risk != "approval":  # automatic actions run unasked; human-only ones are tasks
+            continue
         decided = action.approvals[-1].at if action.approvals else None
         waited = seconds((decided or ended_at) - action.requested_at)
         who = (
             f"{action.approvals[-1].decision} by {action.approvals[-1].by}"
             if action.approvals
-            else "undecided"
+            else f"undecided ({action.state.value})"
         )
         checks.append(
             Check(rule=f"approval of '{action.name}' ({action.risk})", ok=decided is not None,
