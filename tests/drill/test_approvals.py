@@ -33,6 +33,7 @@ script:
 
 
 @pytest.mark.timeout(60)
+@pytest.mark.flaky(reruns=2, only_rerun=["Timeout", "stalled"])  # the test server's hang (tests/conftest.py)
 async def test_a_responder_approves_when_asked_and_the_action_runs_on_a_stand_in() -> None:
     run = await run_drill(parse_scenario(SCENARIO), DEFAULT_POLICY_FILE)
     [incident] = run.incidents
@@ -47,4 +48,6 @@ async def test_a_responder_approves_when_asked_and_the_action_runs_on_a_stand_in
     assert "approval of 'snapshot' (automatic)" not in checks  # automatic: nothing to wait for
     assert not checks["approval of 'disable_recommendations' (approval)"].ok  # erin may not decide it
     assert any("erin's command was rejected: approve_action" in warning for warning in card.warnings)
-    assert card.mttr == timedelta(minutes=90)
+    # Resolved once phased recovery put the drained traffic back: four steps, each an activity that takes
+    # real milliseconds (more on a loaded machine) while the server's clock runs in real time.
+    assert card.mttr is not None and timedelta(minutes=90) <= card.mttr < timedelta(minutes=90, seconds=5)
