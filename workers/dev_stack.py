@@ -272,14 +272,15 @@ async def intake_service(settings: Settings, client: Client) -> AsyncIterator[st
     Yields the line to announce: its URL and where its token is."""
     from intake.server import IntakeStartError
     from intake.service import serve_intake
-    from workers.intake_process import IntakeConfigError, stack_intake_config
+    from workers.intake_process import IntakeConfigError, slack_people, stack_intake_config
 
     try:
         config, token_hint = stack_intake_config(settings)
+        people = slack_people(settings, config)
     except IntakeConfigError as error:
         raise StackError(str(error)) from None
     try:
-        async with serve_intake(client, settings.task_queue, config) as url:
+        async with serve_intake(client, settings.task_queue, config, people) as url:
             yield f"{url}/v1/alerts/<format>  ({token_hint}; WARROOM_INTAKE_ADDRESS moves it)"
     except IntakeStartError as error:
         raise StackError(f"{error}: choose another address with WARROOM_INTAKE_ADDRESS") from None

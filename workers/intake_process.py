@@ -13,13 +13,18 @@ from pydantic import SecretStr, ValidationError
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 
+from config.policy_file import PolicyError
+from config.secrets import MissingSecretError, SecretSource
 from config.settings import Settings
 from intake.config import IntakeConfig
 from intake.server import IntakeStartError
 from intake.service import serve_intake
+from intake.slack_approvals import SlackPeople
+from workers.slack_people import RosterSlackPeople
 from workflows.messages.validation import describe_validation_error
 
 TOKEN_FILE = "intake-token"
+SLACK_SECRET = "WARROOM_INTAKE_SLACK_SIGNING_SECRET"
 # An error names the variable the user set, not the field it became.
 SETTING_VARIABLES = {
     "port": "WARROOM_INTAKE_ADDRESS (port)",
@@ -49,10 +54,27 @@ def stack_token(data_dir: Path) -> tuple[SecretStr, Path]:
 def intake_config_from_env() -> IntakeConfig:
     """The WARROOM_INTAKE_* settings; a bad value is a message naming the variable, not a traceback."""
     try:
-        return IntakeConfig.from_env()
+        config = IntakeConfig.from_env()
     except ValidationError as error:
         problems = describe_validation_error(error, rename=SETTING_VARIABLES)
         raise IntakeConfigError(f"bad WARROOM_INTAKE_* setting ({problems}); see docs/intake.md") from None
+    if config.slack_signing_secret is None:  # like channel secrets, it may live in WARROOM_SECRETS_FILE
+        try:
+            secret = SecretSource().lookup(SLACK_SECRET)
+        except MissingSecretError:
+            return config
+        config = config.model_copy(update={"slack_signing_secret": SecretStr(secret)})
+    return config
+
+
+def slack_people(settings: Settings, config: IntakeConfig) -> SlackPeople | None:
+    """Who a Slack member is, from the policy's roster: only when Slack approvals are set up."""
+    if config.slack_signing_secret is None:
+        return None
+    try:
+        return RosterSlackPeople(settings.policy_file)
+    except PolicyError as error:
+        raise IntakeConfigError(f"Slack approvals need the roster: {error}") from None
 
 
 def stack_intake_config(settings: Settings) -> tuple[IntakeConfig, str]:
@@ -72,6 +94,7 @@ async def run_intake(
     config = intake_config_from_env()
     if not config.tokens:
         raise IntakeConfigError("set WARROOM_INTAKE_TOKEN (every sender must present a token)")
+    people = slack_people(settings, config)
     client = await Client.connect(
         settings.temporal_address,
         namespace=settings.namespace,
@@ -79,7 +102,7 @@ async def run_intake(
         lazy=True,
     )
     try:
-        async with serve_intake(client, settings.task_queue, config) as url:
+        async with serve_intake(client, settings.task_queue, config, people) as url:
             announce(
                 f"intake on {url} -> Temporal {settings.temporal_address}, task queue {settings.task_queue}"
             )
