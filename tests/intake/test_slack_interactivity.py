@@ -17,16 +17,20 @@ import hashlib
 import hmac
 import json
 import re
+import signal
+import sys
 import time
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 from uuid import uuid4
 
 import httpx
 import pytest
+import yaml
 from pydantic import SecretStr
 from pytest_httpserver import HTTPServer
 from temporalio import workflow
@@ -42,6 +46,8 @@ from intake.config import IntakeConfig
 from intake.handoff import Handoff
 from intake.server import serving
 from intake.slack_approvals import FixedSlackPeople, SlackApprovals
+from tests.cli.conftest import inherited_env
+from tests.conftest import TEST_POLICY, free_port, write_policy
 from tests.notify.conftest import Receiver
 from workflows.messages.commands import CommandVerdict
 
@@ -325,3 +331,58 @@ async def test_a_form_that_is_not_slacks_payload_is_refused_after_the_signature(
 
     assert answer.status_code == 422 and answer.json()["problems"][0]["field"] == "payload.user"
     assert await commands_of(incident) == []
+
+
+async def test_warroom_intake_takes_the_secret_from_the_secrets_file_and_people_from_the_policy(
+    dev_env: WorkflowEnvironment, settings: Settings, tmp_path: Path
+) -> None:
+    """The real `warroom intake` process, configured the way an operator does it."""
+    policy: dict[str, Any] = yaml.safe_load(TEST_POLICY.read_text())
+    policy["roster"]["people"]["tom"]["slack_user_id"] = "U0TOM"
+    secrets = tmp_path / "secrets.env"
+    secrets.write_text(f"WARROOM_INTAKE_SLACK_SIGNING_SECRET={SIGNING_SECRET}\n", encoding="utf-8")
+    port = free_port()
+    log = (tmp_path / "intake.out").open("wb")
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "workers.cli", "intake", stdout=log, stderr=asyncio.subprocess.STDOUT,
+        env={**inherited_env(), "WARROOM_TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
+             "WARROOM_TASK_QUEUE": settings.task_queue, "WARROOM_INTAKE_ADDRESS": f"127.0.0.1:{port}",
+             "WARROOM_INTAKE_TOKEN": "intake-token", "WARROOM_METRICS_ADDRESS": "",
+             "WARROOM_POLICY": str(write_policy(tmp_path / "policy.yaml", policy)),
+             "WARROOM_SECRETS_FILE": str(secrets)},
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/slack/interactivity"
+    try:
+        async with (
+            Worker(dev_env.client, task_queue=settings.task_queue, workflows=[SlackApprovalProbe]),
+            httpx.AsyncClient(timeout=20) as http,
+        ):
+            incident = await dev_env.client.start_workflow(
+                SlackApprovalProbe.run, id=f"incident-slack-{uuid4()}", task_queue=settings.task_queue
+            )
+            async with asyncio.timeout(20):
+                while True:
+                    assert process.returncode is None, (tmp_path / "intake.out").read_text()
+                    with contextlib.suppress(httpx.TransportError):
+                        if (
+                            await http.get(url.replace("/slack/interactivity", "/healthz"))
+                        ).status_code == 200:
+                            break
+                    await asyncio.sleep(0.1)
+
+            # response_url left empty: the process only ever replies to hooks.slack.com, not reachable here.
+            stranger = signed(block_actions(incident.id, "a1", "U0TOM2", "warroom_approve", ""),
+                              SIGNING_SECRET, int(time.time()))  # fmt: skip
+            refused = await http.post(url, content=stranger[0], headers=stranger[1])
+            tom = signed(block_actions(incident.id, "a1", "U0TOM", "warroom_approve", ""),
+                         SIGNING_SECRET, int(time.time()))  # fmt: skip
+            applied = await http.post(url, content=tom[0], headers=tom[1])
+
+            assert refused.status_code == 403, refused.text
+            assert applied.status_code == 200 and applied.json()["by"] == "tom", applied.text
+            assert [command["by"] for command in await commands_of(incident)] == ["tom"]
+            await incident.terminate("test over")
+    finally:
+        process.send_signal(signal.SIGINT)
+        assert await asyncio.wait_for(process.wait(), 15) == 0
+    assert SIGNING_SECRET not in (tmp_path / "intake.out").read_text()
