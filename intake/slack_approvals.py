@@ -70,6 +70,11 @@ class SlackApprovals:
     reply_within: float = REPLY_WITHIN_SECONDS
     _pending: set[asyncio.Task[Any]] = field(default_factory=set)
 
+    def hold(self, task: asyncio.Task[Any]) -> None:
+        """Keep a reference to a command still on its way (asyncio keeps only weak ones) until it ends."""
+        self._pending.add(task)
+        task.add_done_callback(self._pending.discard)
+
 
 async def receive_slack_action(
     request: Request, config: IntakeConfig, client: Client, approvals: SlackApprovals | None
@@ -106,8 +111,7 @@ async def _decide(client: Client, approvals: SlackApprovals, press: ButtonPress,
     sending = asyncio.ensure_future(_send(client, press, person))
     done, _ = await asyncio.wait({sending}, timeout=approvals.answer_within)
     if sending not in done:  # the incident is slow to answer: say so now, reply in Slack when it has
-        approvals._pending.add(sending)
-        sending.add_done_callback(approvals._pending.discard)
+        approvals.hold(sending)
         text = f"{press.command} sent for {person}; the incident has not answered yet"
         body = _answer("sent", text, press, person)
         return JSONResponse(body, background=BackgroundTask(_reply_later, approvals, press, sending))

@@ -20,7 +20,8 @@ import re
 import signal
 import sys
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -167,23 +168,39 @@ def signed(payload: dict[str, Any], secret: str, timestamp: int) -> tuple[bytes,
 
 
 @pytest.fixture
-async def slack_intake(
+def make_slack_intake(
     dev_env: WorkflowEnvironment, settings: Settings, httpserver: HTTPServer
+) -> Callable[..., AbstractAsyncContextManager[SlackIntake]]:
+    """`async with make_slack_intake(**SlackApprovals options) as intake:` served, with a probe worker."""
+
+    @asynccontextmanager
+    async def start(**options: Any) -> AsyncIterator[SlackIntake]:
+        replies = Receiver(httpserver)
+        httpserver.expect_request(re.compile(".*")).respond_with_handler(replies.handle)
+        response_url = httpserver.url_for("/actions/T0ACME/1234/response-token")
+        origin = "{0.scheme}://{0.netloc}".format(urlsplit(response_url))
+        config = IntakeConfig(
+            tokens=(SecretStr("intake-token"),), slack_signing_secret=SecretStr(SIGNING_SECRET)
+        )
+        handoff = Handoff(dev_env.client, settings.task_queue, timedelta(0))
+        approvals = SlackApprovals(FixedSlackPeople(PEOPLE), response_origins=frozenset({origin}), **options)
+        app = create_app(config, handoff, slack=approvals)
+        async with (
+            Worker(dev_env.client, task_queue=settings.task_queue, workflows=[SlackApprovalProbe]),
+            serving(app, "127.0.0.1", 0) as url,
+            httpx.AsyncClient(timeout=20) as http,
+        ):
+            yield SlackIntake(url, http, dev_env.client, replies, response_url)
+
+    return start
+
+
+@pytest.fixture
+async def slack_intake(
+    make_slack_intake: Callable[..., AbstractAsyncContextManager[SlackIntake]],
 ) -> AsyncIterator[SlackIntake]:
-    replies = Receiver(httpserver)
-    httpserver.expect_request(re.compile(".*")).respond_with_handler(replies.handle)
-    response_url = httpserver.url_for("/actions/T0ACME/1234/response-token")
-    origin = "{0.scheme}://{0.netloc}".format(urlsplit(response_url))
-    config = IntakeConfig(tokens=(SecretStr("intake-token"),), slack_signing_secret=SecretStr(SIGNING_SECRET))
-    handoff = Handoff(dev_env.client, settings.task_queue, timedelta(0))
-    approvals = SlackApprovals(FixedSlackPeople(PEOPLE), response_origins=frozenset({origin}))
-    app = create_app(config, handoff, slack=approvals)
-    async with (
-        Worker(dev_env.client, task_queue=settings.task_queue, workflows=[SlackApprovalProbe]),
-        serving(app, "127.0.0.1", 0) as url,
-        httpx.AsyncClient(timeout=20) as http,
-    ):
-        yield SlackIntake(url, http, dev_env.client, replies, response_url)
+    async with make_slack_intake() as running:
+        yield running
 
 
 @pytest.fixture
@@ -228,6 +245,24 @@ async def test_a_signed_approve_click_sends_approve_action_as_the_roster_person(
     assert reply == "approve_action applied: approved by tom"
     [posted] = slack_intake.replies.requests
     assert posted.json()["response_type"] == "ephemeral" and posted.json()["replace_original"] is False
+
+
+async def test_a_verdict_slower_than_slacks_patience_is_answered_sent_and_follows_in_slack(
+    make_slack_intake: Callable[..., AbstractAsyncContextManager[SlackIntake]], settings: Settings
+) -> None:
+    async with make_slack_intake(answer_within=0) as slack_intake:  # the incident can never be quick enough
+        incident = await slack_intake.client.start_workflow(
+            SlackApprovalProbe.run, id=f"incident-slack-{uuid4()}", task_queue=settings.task_queue
+        )
+
+        answer = await slack_intake.click(incident.id)
+
+        assert answer.status_code == 200 and answer.json()["status"] == "sent"
+        assert "has not answered yet" in answer.json()["text"]
+        [reply] = await slack_intake.replies_received(1)
+        assert reply == "approve_action applied: approved by tom"
+        assert [command["by"] for command in await commands_of(incident)] == ["tom"]
+        await incident.terminate("test over")
 
 
 async def test_a_reject_click_sends_reject_action(
