@@ -19,6 +19,8 @@ from pydantic import (
     model_validator,
 )
 
+from workflows.analysis_policy import AnalysisPolicy
+from workflows.containment.policy import ContainmentPolicy, RecoveryPolicy
 from workflows.durations import NonNegativeDuration, PositiveDuration, format_duration
 from workflows.messages.common import Contract, RoleName, Severity
 from workflows.roster import WEEKDAYS, Roster, Weekday
@@ -314,3 +316,10 @@ class Policy(Contract):
         default=timedelta(hours=1),
         description="an incident that receives no valid alert or declaration within this closes itself",
     )
+    analysis: AnalysisPolicy = Field(
+        default_factory=AnalysisPolicy, description="the post-mortem review and its action items"
+    )
+    containment: ContainmentPolicy = Field(
+        default_factory=ContainmentPolicy, description="runbooks: actions, risk classes, approvers"
+    )
+    recovery: RecoveryPolicy = Field(default_factory=RecoveryPolicy, description="phased restoration")

@@ -1,12 +1,14 @@
 """IncidentWorkflow: one durable workflow per incident occurrence, detection -> classification -> response ->
 recovery -> analysis -> closed. A shell: the rules live in the pure `Incident` domain, what is due when in the
-duty engine, the side effects in `Effects`. Phases read top to bottom in `run`.
+duty engine, the side effects in `Effects`. Phases read top to bottom in `run`. Containment (runbook actions,
+approvals, the emergency stop) runs beside the duties in `ContainmentRunner`; phased recovery in
+`RecoveryRunner` comes before the resolve gate (docs/containment.md).
 
 Long lives: the run continues as new when the server suggests it (or at our own bounds), after its duties and
 handlers are quiet, carrying the whole state; older timeline entries live in the archive, so state, queries and
 activity inputs stay the same size in week three as in minute three. A resolved incident lets go within
-seconds: its remaining duties (the regulatory clock) move to an AftercareWorkflow, and an alert that fires again
-meanwhile opens the next occurrence, which pages.
+seconds: it starts its PostmortemReviewWorkflow, which also carries the remaining duties (the regulatory clock),
+and an alert that fires again meanwhile opens the next occurrence, which pages.
 """
 
 from __future__ import annotations
@@ -24,13 +26,16 @@ with workflow.unsafe.imports_passed_through():
     from workflows.aftercare import AftercareWorkflow
     from workflows.escalation import Obligation, pending_obligations
     from workflows.incident import wording
+    from workflows.incident.containment_runner import ContainmentRunner
     from workflows.incident.details import render_details
     from workflows.incident.domain import SYSTEM, Incident, occurrence_of
     from workflows.incident.duty_runner import DutyRunner
     from workflows.incident.effects import QUICK_ACTIVITY, Effects
     from workflows.incident.handlers import CommandHandlers
+    from workflows.incident.recovery_runner import RecoveryRunner
     from workflows.incident.state import Cause, ContinuedIncident, IncidentState, Lifecycle
     from workflows.incident.views import duty_facts, result_view, status_view
+    from workflows.messages.action_items import review_workflow_id
     from workflows.messages.activities import ActivityName, LoadedPolicy, LoadPolicyRequest
     from workflows.messages.alerts import IncidentInput
     from workflows.messages.commands import Command, CommandVerdict
@@ -38,9 +43,12 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages.notifications import NotificationKind
     from workflows.messages.status import Deadline, EventKind, IncidentResult, IncidentStatus
     from workflows.policy import Policy
+    from workflows.review.state import ReviewInput
+    from workflows.review.workflow import PostmortemReviewWorkflow
     from workflows.search_attributes import INCIDENT_PHASE, INCIDENT_SERVICE, INCIDENT_SEVERITY
 
 UPCOMING_SHOWN = 5
+POLICY_PINNED_LOCALLY = "policy-pinned-by-local-activity"
 # Our own bounds beside the server's suggestion: the server refuses every signal past 10,000 per run
 # (an ack included); the hard history limit is 51,200 events, and the server suggests continue-as-new at
 # 4,096 (a time-skipping test server never does, and a slow worker may see the suggestion late).
@@ -50,6 +58,7 @@ EVENTS_PER_RUN = 3000
 FIRST_REPROBE = timedelta(minutes=1)
 LAST_REPROBE = timedelta(minutes=30)
 TELL_COMMANDER_AFTER = 3
+POSTMORTEM_REVIEW_PATCH = "postmortem-review"
 
 
 # Not sandboxed, deliberately: the SDK fails any activation that runs over 2 s as a deadlock, and a worker
@@ -77,6 +86,9 @@ class IncidentWorkflow(CommandHandlers):
         self.incident = Incident(state)
         self.runner = DutyRunner(self._pending_duties, self._perform, self._show)
         self.effects = Effects(self.incident, self.runner.changed)
+        self.incident.people = self._people
+        self.containment = ContainmentRunner(self.incident, self.effects, self._after_change)
+        self.recovery = RecoveryRunner(self.incident, self.effects, self._after_change)
         self._upcoming: list[Deadline] = []
         self._signals = 0
         self._leaving = False
@@ -122,13 +134,22 @@ class IncidentWorkflow(CommandHandlers):
         return await self._close()
 
     async def _pin_policy(self) -> None:
-        """Read once, so a later edit on the worker never changes this incident."""
-        loaded = await workflow.execute_activity(
-            ActivityName.LOAD_POLICY,
-            LoadPolicyRequest(incident_id=self.state.incident_id),
-            result_type=LoadedPolicy,
-            start_to_close_timeout=QUICK_ACTIVITY,
-        )
+        """Read once, so a later edit on the worker never changes this incident.
+
+        A local activity: the snapshot is still pinned in history (as a marker), but in the same workflow task
+        that classifies and schedules the first page, one round trip fewer before anyone is paged
+        (docs/performance.md). Histories from before the change replay the regular activity."""
+        request = LoadPolicyRequest(incident_id=self.state.incident_id)
+        if workflow.patched(POLICY_PINNED_LOCALLY):
+            loaded = await workflow.execute_local_activity(
+                ActivityName.LOAD_POLICY, request, result_type=LoadedPolicy,
+                start_to_close_timeout=QUICK_ACTIVITY,
+            )  # fmt: skip
+        else:
+            loaded = await workflow.execute_activity(
+                ActivityName.LOAD_POLICY, request, result_type=LoadedPolicy,
+                start_to_close_timeout=QUICK_ACTIVITY,
+            )  # fmt: skip
         # A file broken after the worker started falls back to the policy validated at start: warned, paged.
         self.incident.pin_policy(loaded.policy, loaded.warning, workflow.now())
         self._sync()
@@ -160,17 +181,21 @@ class IncidentWorkflow(CommandHandlers):
         self._enter(Phase.RESPONSE)
         self.state.lifecycle.response_started_at = now
         self._assign_default_roles()
+        self.containment.start_runbook()
         self._sync()
 
     async def _respond_and_recover(self) -> None:
         """Duties run beside this loop; the loop moves to recovery, runs the health gate, keeps the timeline
         short, and stops when resolved or when the run should continue as new."""
         duties = asyncio.create_task(self.runner.run(stop=self._duties_may_stop))
+        actions = asyncio.create_task(self.containment.run(stop=self._actions_may_stop))
         lifecycle = self.state.lifecycle
         while not self.state.is_resolved:
             if self.state.phase is Phase.RESPONSE and (lifecycle.mitigated_at or lifecycle.resolve_request):
                 self._enter(Phase.RECOVERY)
-            if self._probe_due():
+            if self.recovery.due():
+                await self.recovery.restore()
+            elif self._probe_due():
                 await self._health_gate()
             elif self.effects.timeline_too_long():
                 await self.effects.archive()
@@ -181,6 +206,7 @@ class IncidentWorkflow(CommandHandlers):
                 with suppress(TimeoutError):  # the re-probe is due: the loop's next pass probes
                     await workflow.wait_condition(self._loop_has_work, timeout=self._until_probe())
         await duties
+        await actions
         if self.state.is_resolved:
             await self._notify_resolution()
 
@@ -215,8 +241,8 @@ class IncidentWorkflow(CommandHandlers):
 
     def _probe_due(self) -> bool:
         lifecycle = self.state.lifecycle
-        if lifecycle.resolve_request is None:
-            return False
+        if lifecycle.resolve_request is None or not self.recovery.settled():
+            return False  # a resolve waits for phased recovery (or a human's override of it)
         return lifecycle.next_probe_at is None or workflow.now() >= lifecycle.next_probe_at
 
     def _until_probe(self) -> timedelta | None:
@@ -290,6 +316,14 @@ class IncidentWorkflow(CommandHandlers):
         ]  # fmt: skip
         self._sync()
 
+    def _actions_may_stop(self) -> bool:
+        """Continue-as-new, or resolved: the running action finishes first (the runner waits for it)."""
+        return self._leaving or self.state.is_resolved
+
+    def _people(self, references: list[str]) -> list[str]:
+        """Who a reference means now (approvers); nobody before the policy is pinned."""
+        return self.effects.resolve_targets(references) if self.state.policy is not None else []
+
     def _duties_may_stop(self) -> bool:
         """Stop for continue-as-new, or once resolved and nothing is due now (later duties go to aftercare)."""
         if self._leaving:
@@ -297,8 +331,13 @@ class IncidentWorkflow(CommandHandlers):
         return self.state.is_resolved and not self.runner.due_now()
 
     async def _hand_over_aftercare(self) -> None:
-        """What outlives resolution (the regulatory clock) runs in a workflow of its own, so this occurrence
-        closes now and a recurrence of its alert always finds the door open."""
+        """What outlives resolution runs in a workflow of its own, so this occurrence closes now and a recurrence
+        of its alert always finds the door open: the post-mortem review, which also carries the duties still
+        due (the regulatory clock). Incidents that reached this point before the review existed keep their
+        old hand-over (an aftercare workflow, only when duties remain), so their histories replay."""
+        if workflow.patched(POSTMORTEM_REVIEW_PATCH):
+            await self._start_review()
+            return
         if not self._pending_duties():
             return
         workflow_id = f"aftercare-{self.state.occurrence}"
@@ -311,6 +350,22 @@ class IncidentWorkflow(CommandHandlers):
             static_summary=f"aftercare of {self.state.incident_id}",
         )  # fmt: skip
         self.effects.record(EventKind.NOTE, SYSTEM, f"duties after resolution continue in {workflow_id}")
+
+    async def _start_review(self) -> None:
+        workflow_id = review_workflow_id(self.state.occurrence)
+        self.state.lifecycle.aftercare_workflow_id = workflow_id
+        carried = self.state.model_copy(deep=True)
+        carried.timeline.recent = []  # archived by the analysis phase; the review reads it from there
+        await workflow.start_child_workflow(
+            PostmortemReviewWorkflow.run, ReviewInput(incident=carried), id=workflow_id,
+            parent_close_policy=ParentClosePolicy.ABANDON,
+            static_summary=f"post-mortem review of {self.state.incident_id}",
+        )  # fmt: skip
+        self.effects.record(
+            EventKind.NOTE,
+            SYSTEM,
+            f"post-mortem review (and any duties after resolution) continue in {workflow_id}",
+        )
 
     def _assign_default_roles(self) -> None:
         roles, now = self.state.response.roles, workflow.now()
@@ -352,6 +407,7 @@ class IncidentWorkflow(CommandHandlers):
                 self.state.phase is Phase.RESPONSE
                 and bool(lifecycle.mitigated_at or lifecycle.resolve_request)
             )
+            or self.recovery.due()
             or self._probe_due()
             or self.effects.timeline_too_long()
             or self._should_continue_as_new()
