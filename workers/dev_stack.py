@@ -282,7 +282,8 @@ async def intake_service(settings: Settings, client: Client) -> AsyncIterator[st
         raise StackError(str(error)) from None
     try:
         async with serve_intake(client, settings.task_queue, config, people) as url:
-            yield f"{url}/v1/alerts/<format>  ({token_hint}; WARROOM_INTAKE_ADDRESS moves it)"
+            slack = f"; Slack buttons: {url}/slack/interactivity" if people is not None else ""
+            yield f"{url}/v1/alerts/<format>  ({token_hint}; WARROOM_INTAKE_ADDRESS moves it{slack})"
     except IntakeStartError as error:
         raise StackError(f"{error}: choose another address with WARROOM_INTAKE_ADDRESS") from None
 
