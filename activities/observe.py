@@ -5,6 +5,7 @@ wait out the rest of the soak. An unreachable or malformed endpoint is an unheal
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 
 import httpx
@@ -34,11 +35,14 @@ async def _sample(client: httpx.AsyncClient, url: str) -> tuple[float, float, st
 
 @activity.defn(name=ActivityName.OBSERVE_HEALTH.value)
 async def observe_health(request: HealthObservationRequest) -> HealthObservationResult:
-    interval = min(MAX_SAMPLE_INTERVAL, request.soak_seconds / MIN_SAMPLES)
-    deadline = time.monotonic() + request.soak_seconds
+    # Evenly spaced samples from the start to the end of the soak, at most MAX_SAMPLE_INTERVAL apart.
+    count = max(MIN_SAMPLES, math.ceil(request.soak_seconds / MAX_SAMPLE_INTERVAL) + 1)
+    interval = request.soak_seconds / (count - 1)
     worst_error, worst_latency, samples = 0.0, 0.0, 0
     async with httpx.AsyncClient(timeout=REQUEST_TIMEOUT, follow_redirects=False) as client:
-        while True:
+        for index in range(count):
+            if index:
+                await asyncio.sleep(interval)
             error_rate, latency_ms, problem = await _sample(client, request.url)
             samples += 1
             worst_error, worst_latency = max(worst_error, error_rate), max(worst_latency, latency_ms)
@@ -49,17 +53,13 @@ async def observe_health(request: HealthObservationRequest) -> HealthObservation
             if latency_ms > request.max_latency_ms:
                 over.append(f"latency {latency_ms:.0f} ms > {request.max_latency_ms:.0f} ms")
             if over or problem:
-                reason = problem or ", ".join(over)
                 return HealthObservationResult(
                     healthy=False,
                     samples=samples,
                     worst_error_rate=worst_error,
                     worst_latency_ms=worst_latency,
-                    detail=f"unhealthy at sample {samples}: {reason}",
+                    detail=f"unhealthy at sample {samples}: {problem or ', '.join(over)}",
                 )
-            if time.monotonic() + interval > deadline:
-                break
-            await asyncio.sleep(interval)
     return HealthObservationResult(
         healthy=True,
         samples=samples,

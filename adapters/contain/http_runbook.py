@@ -100,6 +100,7 @@ class HttpRunbookAdapter:
         job = str(answer.get("id") or key)
         context.did(f"{self.name} job {job} started", self._cancel(job, key))
         deadline = time.monotonic() + self.timeout_seconds
+        status_url: str | None = None
         while (status := str(answer.get("status", "running"))) not in (*DONE, "cancelled"):
             context.heartbeat(f"{self.name} job {job}: {status}")
             if time.monotonic() > deadline:
@@ -107,7 +108,8 @@ class HttpRunbookAdapter:
                     f"{self.name}: job {job} still '{status}' after {self.timeout_seconds:g} s"
                 )
             await asyncio.sleep(self.poll_seconds)
-            answer = await self._call("GET", self._status_url(answer, job), key, None)
+            status_url = self._status_url(answer, job, status_url)
+            answer = await self._call("GET", status_url, key, None)
         outcome = DONE.get(status, ContainmentOutcome.FAILED)
         detail = str(answer.get("detail") or "")
         return ContainmentResult(
@@ -116,8 +118,9 @@ class HttpRunbookAdapter:
             observed={"job": job, "status": status, **_plain(answer.get("observed"))},
         )
 
-    def _status_url(self, answer: dict[str, Any], job: str) -> str:
-        url = answer.get("status_url") or self.status_url
+    def _status_url(self, answer: dict[str, Any], job: str, previous: str | None) -> str:
+        """The job's own status URL (the last answer that named one), else the configured template."""
+        url = answer.get("status_url") or previous or self.status_url
         if not url:
             raise ContainmentError(
                 f"{self.name}: job {job} is running but neither the answer nor the config names a status_url"

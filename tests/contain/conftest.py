@@ -3,10 +3,11 @@ test with a generated config and free ports (other engineers run tests on this m
 
 from __future__ import annotations
 
+import asyncio
 import shutil
 import socket
 import tempfile
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -85,6 +86,15 @@ def request(adapter: str, operation: str, key: str = "occ-1/a1", **params: Any) 
         params=params,
         idempotency_key=key,
     )
+
+
+async def until(condition: Callable[[], bool], seconds: float = 20.0) -> None:
+    """A bounded wait for something another thread or process does (a poll arrives, a state changes)."""
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError(f"not true within {seconds} s")
 
 
 def context() -> ActionContext:
