@@ -1,14 +1,17 @@
 """Simple admin endpoints (maintenance mode, rate limit, feature flags) on one or more service instances.
 
-Each configured `setting` is a path that answers GET with its current JSON value and accepts PUT with a new
-one. The operation names the setting; `target` names one configured instance (default: all of them); the
-other params are the body. Setting a value is idempotent by nature. Undo PUTs back the value read before the
+Each configured operation is a path that answers GET with its current JSON value and accepts PUT with a new
+one: `rate_limit: /admin/rate-limit` sends the request's params as the body, and `{path, body}` builds the
+body from a template whose `{name}` parts (keys or string values) are filled from the params, e.g.
+`disable_feature: {path: /admin/flags, body: {"{feature}": false}}`. `target` names one configured instance
+(default: all of them). Setting a value is idempotent by nature. Undo PUTs back the value read before the
 first attempt acted. A bearer `token` (a `${SECRET}` reference) is added by the worker.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -18,13 +21,39 @@ from adapters.notify.base import Secrets
 from workflows.messages.containment import ContainmentOutcome, ContainmentRequest, ContainmentResult
 
 
+@dataclass(frozen=True)
+class AdminOperation:
+    path: str
+    body: dict[str, Any] | None = None  # a template; None: the params are the body
+
+
+def _filled(template: Any, params: dict[str, Any], adapter: str) -> Any:
+    """The template with `{name}` parts replaced by params (a whole-string `{name}` keeps the param's type)."""
+    try:
+        if isinstance(template, dict):
+            return {
+                _filled(key, params, adapter): _filled(value, params, adapter)
+                for key, value in template.items()
+            }
+        if isinstance(template, list):
+            return [_filled(item, params, adapter) for item in template]
+        if isinstance(template, str):
+            whole = template[1:-1] if template.startswith("{") and template.endswith("}") else None
+            if whole is not None and whole in params:
+                return params[whole]
+            return template.format(**params)
+    except (KeyError, IndexError) as error:
+        raise ContainmentError(f"{adapter}: missing parameter {error}") from None
+    return template
+
+
 class HttpAdminAdapter:
     def __init__(
         self,
         name: str,
         *,
         targets: dict[str, str],
-        settings: dict[str, str],
+        settings: dict[str, AdminOperation],
         secrets: Secrets,
         token: str | None = None,
         request_timeout: float = 10.0,
@@ -63,12 +92,14 @@ class HttpAdminAdapter:
         return {str(target): self.targets[str(target)]}
 
     async def act(self, request: ContainmentRequest, context: ActionContext) -> ContainmentResult:
-        path = self.settings.get(request.operation)
-        if path is None:
+        operation = self.settings.get(request.operation)
+        if operation is None:
             raise ContainmentError(
                 f"{self.name}: unknown operation '{request.operation}' (one of {', '.join(self.settings)})"
             )
-        body = {name: value for name, value in request.params.items() if name != "target"}
+        params = {name: value for name, value in request.params.items() if name != "target"}
+        path = operation.path
+        body = params if operation.body is None else _filled(operation.body, params, self.name)
         observed: dict[str, Any] = {}
         for target, base in self._chosen_targets(request).items():
             url = base.rstrip("/") + path

@@ -9,7 +9,10 @@ adapters:
   shop:
     type: http_admin
     targets: {eu: "http://10.0.0.5:8080", us: "http://10.0.1.5:8080"}
-    settings: {maintenance: /admin/maintenance, rate_limit: /admin/rate-limit, feature_flags: /admin/flags}
+    operations:
+      maintenance_mode: /admin/maintenance          # params are the body: {"enabled": true}
+      rate_limit: /admin/rate-limit                 # {"per_second": 20}
+      disable_feature: {path: /admin/flags, body: {"{feature}": false}}
     token: ${SHOP_ADMIN_TOKEN}
   rollback:
     type: http_runbook
@@ -39,7 +42,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from adapters.contain.base import ContainmentAdapter
 from adapters.contain.haproxy import HAProxyAdapter
 from adapters.contain.haproxy_runtime import HAProxyRuntime
-from adapters.contain.http_admin import HttpAdminAdapter
+from adapters.contain.http_admin import AdminOperation, HttpAdminAdapter
 from adapters.contain.http_runbook import HttpRunbookAdapter
 from adapters.contain.snapshot import SnapshotAdapter
 from adapters.notify.base import Secrets
@@ -71,9 +74,17 @@ class HttpRunbookOptions(_Options):
     timeout_seconds: float = Field(default=600, gt=0)
 
 
+class AdminOperationOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    path: str
+    body: dict[str, Any] | None = None
+
+
 class HttpAdminOptions(_Options):
     targets: dict[str, str] = Field(min_length=1)
-    settings: dict[str, str] = Field(min_length=1, description="operation -> path (GET reads, PUT sets)")
+    operations: dict[str, str | AdminOperationOptions] = Field(
+        min_length=1, description="operation -> path (GET reads, PUT sets), or {path, body template}"
+    )
     token: str | None = None
 
 
@@ -105,8 +116,12 @@ def _build(name: str, options: _Options, secrets: Secrets, data_dir: Path) -> Co
             timeout_seconds=options.timeout_seconds,
         )
     if isinstance(options, HttpAdminOptions):
+        operations = {
+            operation: AdminOperation(spec) if isinstance(spec, str) else AdminOperation(spec.path, spec.body)
+            for operation, spec in options.operations.items()
+        }
         return HttpAdminAdapter(
-            name, targets=options.targets, settings=options.settings, secrets=secrets, token=options.token
+            name, targets=options.targets, settings=operations, secrets=secrets, token=options.token
         )
     assert isinstance(options, SnapshotOptions)
     return SnapshotAdapter(name, urls=options.urls, directory=data_dir / "snapshots")

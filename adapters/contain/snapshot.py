@@ -18,6 +18,7 @@ from adapters.contain.base import ActionContext, ContainmentError
 from workflows.messages.containment import ContainmentOutcome, ContainmentRequest, ContainmentResult
 
 MAX_BODY_CHARS = 100_000
+OPERATIONS = ("snapshot", "diagnostic_snapshot", "collect")
 
 
 class SnapshotAdapter:
@@ -41,6 +42,10 @@ class SnapshotAdapter:
         return {"status": response.status_code, "body": body}
 
     async def act(self, request: ContainmentRequest, context: ActionContext) -> ContainmentResult:
+        if request.operation not in OPERATIONS:
+            raise ContainmentError(
+                f"{self.name}: unknown operation '{request.operation}' (one of {', '.join(OPERATIONS)})"
+            )
         wanted = request.params.get("names") or list(self.urls)
         unknown = [name for name in wanted if name not in self.urls]
         if unknown:

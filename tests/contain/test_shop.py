@@ -10,16 +10,17 @@ import httpx
 import pytest
 
 from adapters.contain.base import ContainmentError
-from adapters.contain.http_admin import HttpAdminAdapter
+from adapters.contain.http_admin import AdminOperation, HttpAdminAdapter
 from adapters.contain.snapshot import SnapshotAdapter
 from config.secrets import SecretSource
 from tests.contain.conftest import ADMIN_TOKEN, ShopBehindHAProxy, context, request
 
 AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
 SETTINGS = {
-    "maintenance": "/admin/maintenance",
-    "rate_limit": "/admin/rate-limit",
-    "feature_flags": "/admin/flags",
+    "maintenance_mode": AdminOperation("/admin/maintenance"),
+    "rate_limit": AdminOperation("/admin/rate-limit"),
+    "feature_flags": AdminOperation("/admin/flags"),
+    "disable_feature": AdminOperation("/admin/flags", {"{feature}": False}),
 }
 
 
@@ -109,11 +110,28 @@ async def test_http_admin_without_a_target_acts_on_every_instance(shop: ShopBehi
     }
 
 
+async def test_http_admin_fills_a_body_template_from_the_params(shop: ShopBehindHAProxy) -> None:
+    journal = context()
+    result = await admin_adapter(shop).act(
+        request("shop", "disable_feature", target="us", feature="recommendations"), journal
+    )
+    assert result.observed["us"]["recommendations"] is False
+    await journal.undo_all()
+    async with httpx.AsyncClient() as client:
+        assert (await client.get(f"{shop.shop_url('us')}/admin/flags", headers=AUTH)).json()[
+            "recommendations"
+        ] is True
+    with pytest.raises(ContainmentError, match="missing parameter 'feature'"):
+        await admin_adapter(shop).act(request("shop", "disable_feature", target="us"), context())
+
+
 async def test_http_admin_refuses_unknown_operations_and_targets(shop: ShopBehindHAProxy) -> None:
     with pytest.raises(ContainmentError, match="unknown operation 'reboot'"):
         await admin_adapter(shop).act(request("shop", "reboot"), context())
     with pytest.raises(ContainmentError, match="unknown target 'mars'"):
-        await admin_adapter(shop).act(request("shop", "maintenance", target="mars", enabled=True), context())
+        await admin_adapter(shop).act(
+            request("shop", "maintenance_mode", target="mars", enabled=True), context()
+        )
 
 
 async def test_snapshot_keeps_each_sources_answer_under_the_data_dir(
@@ -121,7 +139,7 @@ async def test_snapshot_keeps_each_sources_answer_under_the_data_dir(
 ) -> None:
     urls = {"eu-health": f"{shop.shop_url('eu')}/health", "nothing": "http://127.0.0.1:1/health"}
     adapter = SnapshotAdapter("snapshot", urls=urls, directory=tmp_path / "snapshots")
-    result = await adapter.act(request("snapshot", "collect"), context())
+    result = await adapter.act(request("snapshot", "snapshot"), context())
     document = json.loads(Path(result.observed["path"]).read_text())
     assert document["sources"]["eu-health"]["body"]["instance"] == "eu"
     assert "error" in document["sources"]["nothing"]
