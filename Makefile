@@ -8,9 +8,11 @@ BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 # The intake's real-sender test drives Debian's Prometheus Alertmanager, installed the same way.
 ALERTMANAGER := /usr/bin/prometheus-alertmanager
+# The containment tests and the demo drive Debian's HAProxy through its Runtime API.
+HAPROXY := /usr/sbin/haproxy
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck install install-test clean
+.PHONY: run demo test lint typecheck install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +31,10 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/warroom run
 
+# The demo tour of the README: the shop behind HAProxy, its policy and adapters, and the whole warroom stack.
+demo: install $(HAPROXY)
+	$(BIN)/warroom run --demo
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -44,7 +50,11 @@ $(ALERTMANAGER):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus-alertmanager
 
-test: lint typecheck $(CHROMIUM) $(ALERTMANAGER)
+$(HAPROXY):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq haproxy
+
+test: lint typecheck $(CHROMIUM) $(ALERTMANAGER) $(HAPROXY)
 	$(BIN)/pytest
 
 clean:
