@@ -7,6 +7,7 @@ from typing import Any
 
 from activities.channels import build_notifiers
 from activities.contain import ContainmentActivities
+from activities.contain_registry import load_adapters
 from activities.health import check_health
 from activities.notify import NotifyActivities
 from activities.observe import observe_health
@@ -16,7 +17,6 @@ from activities.timeline import TimelineActivities
 from adapters.archive.timeline_files import TimelineArchive
 from adapters.contain.base import ContainmentAdapter
 from adapters.contain.journal import ActionJournal
-from adapters.contain.registry import load_adapters
 from adapters.notify.base import Notifier
 from config.channels import load_channels
 from config.secrets import SecretSource

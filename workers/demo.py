@@ -20,7 +20,7 @@ from string import Template
 
 import httpx
 
-from adapters.contain.registry import CONTAINMENT_VARIABLE
+from activities.contain_registry import CONTAINMENT_VARIABLE
 from workers.demo_processes import (
     SHOP_DIR,
     Child,

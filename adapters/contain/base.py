@@ -3,7 +3,7 @@
 An adapter records each change it makes with `ActionContext.did(description, undo)`. When the workflow
 cancels the action (halt), the activity runs those undo steps newest first and reports UNDONE, or PARTIAL
 with what was left done; the adapter itself never needs to know about cancellation. A new adapter
-(Kubernetes, a cloud API) is one class with `act` and a line in `registry.py`: no workflow change.
+(Kubernetes, a cloud API) is one class with `act` and a line in `activities/contain_registry.py`: no workflow change.
 """
 
 from __future__ import annotations

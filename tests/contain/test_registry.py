@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
+from activities.contain_registry import ContainmentConfigError, load_adapters, parse_adapters
 from adapters.contain.haproxy import HAProxyAdapter
 from adapters.contain.http_admin import HttpAdminAdapter
 from adapters.contain.http_runbook import HttpRunbookAdapter
-from adapters.contain.registry import ContainmentConfigError, load_adapters, parse_adapters
 from adapters.contain.snapshot import SnapshotAdapter
 from adapters.notify.base import NoSecrets
 

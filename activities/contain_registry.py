@@ -46,12 +46,9 @@ from adapters.contain.http_admin import AdminOperation, HttpAdminAdapter
 from adapters.contain.http_runbook import HttpRunbookAdapter
 from adapters.contain.snapshot import SnapshotAdapter
 from adapters.notify.base import Secrets
+from config.containment import CONTAINMENT_VARIABLE, ContainmentConfigError
 
-CONTAINMENT_VARIABLE = "WARROOM_CONTAINMENT"
-
-
-class ContainmentConfigError(ValueError):
-    """An adapters file a human must fix: the message names the file, the adapter and the field."""
+__all__ = ["CONTAINMENT_VARIABLE", "ContainmentConfigError", "load_adapters", "parse_adapters"]
 
 
 class _Options(BaseModel):
