@@ -9,7 +9,6 @@ resolution when it falls back under half of it. Everything the demo writes lives
 from __future__ import annotations
 
 import asyncio
-import os
 import secrets
 import tempfile
 from collections.abc import AsyncIterator
@@ -80,6 +79,10 @@ class DemoRunning:
     socket_path: Path
     admin_token: str
 
+    def worker_environment(self) -> dict[str, str]:
+        """What a worker needs to act on the demo: its adapters file, and the secret that file refers to."""
+        return {CONTAINMENT_VARIABLE: str(self.plan.containment_file), TOKEN_VARIABLE: self.admin_token}
+
     def announce_lines(self) -> list[str]:
         plan = self.plan
         return [
@@ -132,10 +135,6 @@ async def demo_services(plan: DemoPlan) -> AsyncIterator[DemoRunning]:
         for region in REGIONS:
             children.append(await start_shop(region, getattr(plan.ports, region), plan.directory, token))
         children.append(await start_haproxy(config, socket_path, plan.directory))
-        # The worker (this process) reads its adapters from WARROOM_CONTAINMENT and resolves the adapters
-        # file's ${SHOP_ADMIN_TOKEN} from its environment when it acts.
-        os.environ[CONTAINMENT_VARIABLE] = str(plan.containment_file)
-        os.environ[TOKEN_VARIABLE] = token
         yield DemoRunning(plan, socket_path, token)
     finally:
         for child in reversed(children):

@@ -359,6 +359,9 @@ async def run_stack(
 
                 running = await demo_stack.enter_async_context(demo_services(demo))
                 demo_lines = running.announce_lines()
+                # The in-process worker reads WARROOM_CONTAINMENT when it is built, and resolves the adapters
+                # file's ${SHOP_ADMIN_TOKEN} from this environment when it acts.
+                os.environ.update(running.worker_environment())
             intake = await demo_stack.enter_async_context(intake_service(settings, client))
             if demo is not None:
                 await demo_stack.enter_async_context(watching(demo, intake.url, intake.token))
