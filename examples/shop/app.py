@@ -10,8 +10,8 @@ Run two of them (regions "eu" and "us") behind HAProxy: `python examples/shop/ap
 - Admin (Bearer `SHOP_ADMIN_TOKEN` when that variable is set), GET reads and PUT sets:
   `/admin/maintenance {"enabled": bool}`, `/admin/rate-limit {"per_second": number|null}`,
   `/admin/flags {"recommendations": bool, ...}` (PUT merges), `/admin/fault {"error_rate": 0-1,
-  "latency_ms": n, "flag": name|null}` (POST or PUT; DELETE clears). A fault with a `flag` applies only while
-  that feature flag is on: the broken dependency sits behind the feature.
+  "latency_ms": n, "flag": name|null}` (POST or PUT; DELETE clears; either starts a fresh health window). A
+  fault with a `flag` applies only while that feature flag is on: the broken dependency sits behind it.
 """
 
 from __future__ import annotations
@@ -197,6 +197,8 @@ def build_app(name: str, token: str | None = None) -> Starlette:
             if not isinstance(latency_ms, int | float) or latency_ms < 0:
                 return JSONResponse({"error": "'latency_ms' must be 0 or more"}, status_code=422)
             state.fault = Fault(float(error_rate), float(latency_ms), body.get("flag"))
+        if request.method != "GET":
+            state.recent.clear()  # a new fault (or none) starts a fresh window: health shows it at once
         return JSONResponse(vars(state.fault).copy())
 
     return Starlette(

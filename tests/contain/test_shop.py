@@ -44,11 +44,11 @@ async def test_an_injected_fault_shows_in_health_and_clears(shop: ShopBehindHAPr
         assert fault.status_code == 200
         assert (await client.get(f"{eu}/order")).status_code == 500
         health = (await client.get(f"{eu}/health")).json()
-        # The window holds the first health check's ok probe, then the failed order and this check's probe.
-        assert health["error_rate"] > 0.5 and health["latency_ms"] >= 100 / 3
+        assert health["error_rate"] == 1.0 and health["latency_ms"] >= 50  # a new fault: a fresh window
         assert (await client.get(f"{shop.shop_url('us')}/health")).json()["error_rate"] == 0.0
         await client.delete(f"{eu}/admin/fault", headers=AUTH)
         assert (await client.get(f"{eu}/order")).status_code == 200
+        assert (await client.get(f"{eu}/health")).json()["error_rate"] == 0.0
 
 
 async def test_admin_endpoints_need_the_token_and_check_their_input(shop: ShopBehindHAProxy) -> None:
