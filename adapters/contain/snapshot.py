@@ -14,7 +14,7 @@ from typing import Any
 
 import httpx
 
-from adapters.contain.base import ActionContext, ContainmentError
+from adapters.contain.base import ActionContext, ContainmentError, param
 from workflows.messages.containment import ContainmentOutcome, ContainmentRequest, ContainmentResult
 
 MAX_BODY_CHARS = 100_000
@@ -46,7 +46,7 @@ class SnapshotAdapter:
             raise ContainmentError(
                 f"{self.name}: unknown operation '{request.operation}' (one of {', '.join(OPERATIONS)})"
             )
-        wanted = request.params.get("names") or list(self.urls)
+        wanted = param(request, "names", list) if "names" in request.params else list(self.urls)
         unknown = [name for name in wanted if name not in self.urls]
         if unknown:
             raise ContainmentError(

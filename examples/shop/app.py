@@ -150,7 +150,7 @@ def build_app(name: str, token: str | None = None) -> Starlette:
         async def guarded(request: Request) -> Response:
             if not authorized(request):
                 return JSONResponse({"error": "admin token required"}, status_code=401)
-            return await handler(request)  # type: ignore[no-any-return]
+            return await handler(request)
 
         return guarded
 
