@@ -61,6 +61,12 @@ class ShopState:
         while self.recent and self.recent[0][0] < now - WINDOW_SECONDS:
             self.recent.popleft()
 
+    def limit_rate(self, per_second: float | None) -> None:
+        """A new limit starts with a full bucket: one second's worth may pass at once."""
+        self.rate_limit = per_second
+        self._tokens = per_second or 0.0
+        self._refilled = time.monotonic()
+
     def admitted(self) -> bool:
         """A token bucket of `rate_limit` per second (burst: one second's worth)."""
         if self.rate_limit is None:
@@ -173,7 +179,7 @@ def build_app(name: str, token: str | None = None) -> Starlette:
                 return JSONResponse(
                     {"error": "'per_second' must be a positive number or null"}, status_code=422
                 )
-            state.rate_limit = None if value is None else float(value)
+            state.limit_rate(None if value is None else float(value))
         return JSONResponse({"per_second": state.rate_limit})
 
     @admin
