@@ -85,7 +85,9 @@ class HAProxyAdapter:
         self, request: ContainmentRequest, context: ActionContext, backend: str, server: str
     ) -> None:
         """A drain may wait (`wait_seconds`) for the server's open sessions to finish, heartbeating."""
-        wait = float(param(request, "wait_seconds", (int, float))) if "wait_seconds" in request.params else 0.0
+        wait = (
+            float(param(request, "wait_seconds", (int, float))) if "wait_seconds" in request.params else 0.0
+        )
         deadline = time.monotonic() + wait
         while time.monotonic() < deadline:
             sessions = await self.runtime.current_sessions(backend, server)
