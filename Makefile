@@ -10,6 +10,8 @@ CHROMIUM := /usr/bin/chromium
 ALERTMANAGER := /usr/bin/prometheus-alertmanager
 # The containment tests and the demo drive Debian's HAProxy through its Runtime API.
 HAPROXY := /usr/sbin/haproxy
+# The compose deployment's Prometheus config is checked with Debian's promtool (package prometheus).
+PROMTOOL := /usr/bin/promtool
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run demo test lint typecheck install install-test clean
@@ -54,7 +56,11 @@ $(HAPROXY):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq haproxy
 
-test: lint typecheck $(CHROMIUM) $(ALERTMANAGER) $(HAPROXY)
+$(PROMTOOL):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus
+
+test: lint typecheck $(CHROMIUM) $(ALERTMANAGER) $(PROMTOOL) $(HAPROXY)
 	$(BIN)/pytest
 
 clean:

@@ -20,6 +20,8 @@ from config.channels import ChannelConfigError
 from config.containment import ContainmentConfigError
 from config.policy_file import PolicyError
 from config.settings import Settings
+from config.temporal_connection import TemporalConnectionError
+from workers.cli.admin import admin_commands
 from workers.cli.commands import incident_commands
 from workers.cli.errors import CliError
 from workers.cli.notify import notify_app
@@ -72,6 +74,7 @@ def global_options(
 app.add_typer(process_commands)
 app.add_typer(incident_commands)
 app.add_typer(steering_commands)
+app.add_typer(admin_commands)
 app.add_typer(policy_app, name="policy")
 app.add_typer(notify_app, name="notify")
 
@@ -99,7 +102,8 @@ def _main() -> None:
         ContainmentConfigError,
         PolicyError,
         LogFormatError,
-    ) as error:  # to fix: exit 2
+        TemporalConnectionError,
+    ) as error:  # configuration to fix: exit 2
         typer.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None
     except Exception as error:  # a bug: say so briefly; the traceback only for those who ask for it
