@@ -21,10 +21,12 @@ from config.containment import ContainmentConfigError
 from config.policy_file import PolicyError
 from config.settings import Settings
 from config.temporal_connection import TemporalConnectionError
+from workers.cli.action_items import action_items_app
 from workers.cli.admin import admin_commands
 from workers.cli.commands import incident_commands
 from workers.cli.errors import CliError
 from workers.cli.notify import notify_app
+from workers.cli.postmortem_review import postmortem_app
 from workers.cli.processes import process_commands
 from workers.cli.steering import steering_commands
 from workers.logs import LogFormatError
@@ -77,6 +79,8 @@ app.add_typer(steering_commands)
 app.add_typer(admin_commands)
 app.add_typer(policy_app, name="policy")
 app.add_typer(notify_app, name="notify")
+app.add_typer(postmortem_app, name="postmortem")
+app.add_typer(action_items_app, name="action-items")
 
 
 def main() -> None:
