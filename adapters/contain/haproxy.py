@@ -76,7 +76,10 @@ class HAProxyAdapter:
             weight = str(value)
         await self.runtime.set_weight(backend, server, weight)
         context.did(f"{backend}/{server} weight {weight}", self._restore(backend, server, before))
-        if request.params.get("ready"):  # a step of phased restoration brings a drained server back
+        # A weight above zero is meant to carry traffic: a drained or disabled server takes none, so a step of
+        # phased restoration lifts the drain too (`ready: false` keeps the admin state as it is).
+        ready = request.params.get("ready", not weight.startswith("0"))
+        if ready is True and (await self.runtime.server_state(backend, server)).admin != "ready":
             await self.runtime.set_state(backend, server, "ready")
             context.did(f"{backend}/{server} state ready", self._restore(backend, server, before))
         return await self._result(backend, server, f"set_weight {backend}/{server} {weight}")

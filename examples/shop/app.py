@@ -172,7 +172,12 @@ def build_app(name: str, token: str | None = None) -> Starlette:
     @admin
     async def rate_limit(request: Request) -> Response:
         if request.method == "PUT":
-            value = (await body_of(request)).get("per_second")
+            body = await body_of(request)
+            if "per_second" not in body:
+                return JSONResponse(
+                    {"error": "'per_second' is required (a number, or null for none)"}, status_code=422
+                )
+            value = body["per_second"]
             if value is not None and (
                 not isinstance(value, int | float) or isinstance(value, bool) or value <= 0
             ):

@@ -43,10 +43,14 @@ async def test_set_weight_by_percent_and_absolute(shop: ShopBehindHAProxy) -> No
     assert (await shop.runtime.server_state("shop", "eu")).weight == 7
 
 
-async def test_set_weight_with_ready_brings_a_drained_server_back(shop: ShopBehindHAProxy) -> None:
+async def test_a_weight_step_brings_a_drained_server_back_unless_told_not_to(shop: ShopBehindHAProxy) -> None:
     adapter = HAProxyAdapter("haproxy", shop.runtime)
     await adapter.act(request("haproxy", "drain", backend="shop", server="eu"), context())
-    step = request("haproxy", "set_weight", backend="shop", server="eu", percent=10, ready=True)
+    kept = request("haproxy", "set_weight", backend="shop", server="eu", percent=50, ready=False)
+    assert (await adapter.act(kept, context())).observed["admin_state"] == "drain"
+    zero = request("haproxy", "set_weight", backend="shop", server="eu", percent=0)
+    assert (await adapter.act(zero, context())).observed["admin_state"] == "drain"
+    step = request("haproxy", "set_weight", backend="shop", server="eu", percent=10)
     result = await adapter.act(step, context())
     assert (result.observed["admin_state"], result.observed["weight"]) == ("ready", 10)
 
