@@ -62,6 +62,7 @@ from workflows.roster import WEEKDAYS
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 QUIET_POLLS = 3
+DUE_GRACE_SECONDS = 2.0
 STUCK_SKIP_SECONDS = 3.0
 POLL_SECONDS = 0.02
 SETTLE_LIMIT_SECONDS = 10.0
@@ -139,7 +140,8 @@ def drill_activities(settings: Settings, channels: dict[str, Any]) -> list[Any]:
     replaced = {getattr(fn, "__temporal_activity_definition").name for fn in STAND_INS}
     activities = [
         fn
-        for fn in build_activities(settings, channels)
+        # No adapters: WARROOM_CONTAINMENT (the user's HAProxy, runbooks) is never read; the stand-in runs instead.
+        for fn in build_activities(settings, channels, adapters={})
         if getattr(fn, "__temporal_activity_definition").name not in replaced
     ]
     return [*activities, *STAND_INS]
@@ -181,6 +183,9 @@ class Drill:
         self._reacted: set[tuple[str, str]] = set()  # (incident, person or action/person) already scheduled
         self._seen_notifications = 0
         self.stray_locks = 0
+        self._stale: set[tuple[str, str, datetime]] = (
+            set()
+        )  # deadlines shown due that a workflow never performs
         self.deliveries: list[AlertDelivery] = []
         self.commands: list[str] = []
 
@@ -395,25 +400,37 @@ class Drill:
         return send
 
     async def _settle(self) -> None:
-        """Wait until the worker is quiet: no activity running, nothing due left undone, nothing changing."""
+        """Wait until the worker is quiet: no activity running, nothing due left undone, nothing changing.
+
+        A deadline a workflow still shows as due is waited for while things move; one that stays shown, with
+        nothing running and nothing changing for DUE_GRACE_SECONDS, is a stale display (the review workflow
+        lists the incident's status cadence after resolution without performing it) and no longer holds the
+        drill."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + SETTLE_LIMIT_SECONDS
-        quiet, last = 0, None
+        quiet, last, changed_at = 0, None, loop.time()
         while quiet < QUIET_POLLS:
             if loop.time() > deadline:
-                raise DrillError(
+                raise DrillStalled(
                     f"the worker did not settle within {SETTLE_LIMIT_SECONDS:g} s of real time (a stuck workflow task?)"
                 )
             await asyncio.sleep(POLL_SECONDS)
             now = await self.env.get_current_time()
-            snapshot = (self.in_flight.count, len(self.recorder.notifications), await self._observe(now))
-            busy = self.in_flight.count > 0 or snapshot[2] is None
+            seen, due = await self._observe(now)
+            snapshot = (self.in_flight.count, len(self.recorder.notifications), seen)
+            if snapshot != last:
+                changed_at = loop.time()
+            if due and self.in_flight.count == 0 and loop.time() - changed_at >= DUE_GRACE_SECONDS:
+                self._stale |= due  # shown, never performed: not waited for again
+                due = set()
+            busy = self.in_flight.count > 0 or bool(due)
             quiet = quiet + 1 if not busy and snapshot == last else 0
             last = snapshot
 
-    async def _observe(self, now: datetime) -> tuple[Any, ...] | None:
-        """Every open incident's (and aftercare's) status; None while some duty is due and not yet started."""
+    async def _observe(self, now: datetime) -> tuple[tuple[Any, ...], set[tuple[str, str, datetime]]]:
+        """Every open incident's (and review's) status, and the deadlines they show as already due."""
         seen: list[Any] = []
+        due: set[tuple[str, str, datetime]] = set()
         for incident_id in self._opened:
             for workflow_id in filter(None, (incident_id, self._aftercare_of(incident_id))):
                 handle = self.client.get_workflow_handle(workflow_id)
@@ -423,10 +440,14 @@ class Drill:
                 status: IncidentStatus = await handle.query("status", result_type=IncidentStatus)
                 self._remember(incident_id, status)
                 self._decisions_due(incident_id, status)
-                if any(deadline.due_at <= now for deadline in status.upcoming):
-                    return None
+                due |= {
+                    key
+                    for deadline in status.upcoming
+                    if deadline.due_at <= now
+                    and (key := (workflow_id, deadline.description, deadline.due_at)) not in self._stale
+                }
                 seen.append((workflow_id, status.timeline_total, status.phase))
-        return tuple(seen)
+        return tuple(seen), due
 
     async def _finish(self, incident_id: str, workflow_id: str, handle: WorkflowHandle[Any, Any]) -> None:
         if workflow_id != incident_id or incident_id in self._results:
