@@ -15,6 +15,7 @@ import heapq
 import itertools
 import tempfile
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -63,6 +64,7 @@ from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 QUIET_POLLS = 3
 DUE_GRACE_SECONDS = 2.0
+SIGNAL_LIMIT_SECONDS = 5.0
 STUCK_SKIP_SECONDS = 3.0
 POLL_SECONDS = 0.02
 SETTLE_LIMIT_SECONDS = 10.0
@@ -158,6 +160,13 @@ def first_moment(after: datetime, scenario: Scenario) -> datetime:
     raise AssertionError("a weekday recurs within 8 days")
 
 
+EventKey = tuple[int | None, datetime, str, str, str]
+
+
+def event_key(event: TimelineEvent) -> EventKey:
+    return (event.seq, event.at, event.kind.value, event.actor, event.summary)
+
+
 @dataclass(order=True)
 class _Due:
     at: datetime
@@ -178,7 +187,9 @@ class Drill:
         self._incidents: dict[str, str] = {}  # alert step id (or its index) -> incident workflow id
         self._opened: list[str] = []  # incident ids in the order they opened
         self._statuses: dict[str, IncidentStatus] = {}
-        self._timelines: dict[str, dict[int, TimelineEvent]] = {}
+        # Keyed by the whole event, not its seq: the review that follows resolution numbers its own events,
+        # and they must not replace the incident's.
+        self._timelines: dict[str, dict[EventKey, TimelineEvent]] = {}
         self._results: dict[str, IncidentResult] = {}
         self._reacted: set[tuple[str, str]] = set()  # (incident, person or action/person) already scheduled
         self._seen_notifications = 0
@@ -306,12 +317,28 @@ class Drill:
                 self.commands.append(f"{payload.get('by')}: {name} -> {incident_id} not sent ({why})")
                 return
             handle = self.client.get_workflow_handle(aftercare)
+        before = await self._events_recorded(handle)
         try:
             await handle.signal(name, payload)
         except RPCError as error:  # the review (or aftercare) had already ended
             self.commands.append(f"{payload.get('by')}: {name} -> {handle.id} not sent ({error})")
             return
         self.commands.append(f"{payload.get('by')}: {name} -> {handle.id}")
+        await self._until_recorded(handle, before)
+
+    async def _events_recorded(self, handle: WorkflowHandle[Any, Any]) -> int:
+        status: IncidentStatus = await handle.query("status", result_type=IncidentStatus)
+        return status.timeline_total
+
+    async def _until_recorded(self, handle: WorkflowHandle[Any, Any], before: int) -> None:
+        """Every command leaves an event (applied, ignored or rejected). One that leaves none within
+        SIGNAL_LIMIT_SECONDS of real time met the test server's stall: the drill is run again."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SIGNAL_LIMIT_SECONDS
+        while await self._events_recorded(handle) == before:
+            if loop.time() > deadline:
+                raise DrillStalled(f"{handle.id} did not take a signal within {SIGNAL_LIMIT_SECONDS:g} s")
+            await asyncio.sleep(POLL_SECONDS)
 
     # ------------------------------------------------------------------ the clock
 
@@ -421,7 +448,11 @@ class Drill:
             if snapshot != last:
                 changed_at = loop.time()
             if due and self.in_flight.count == 0 and loop.time() - changed_at >= DUE_GRACE_SECONDS:
-                self._stale |= due  # shown, never performed: not waited for again
+                # Shown, never performed: a review's display of the resolved incident's cadence is not waited
+                # for again; an incident that does not perform its own due duty has stalled (retried).
+                if any(workflow_id in self._opened for workflow_id, _, _ in due):
+                    raise DrillStalled(f"a due duty was not performed: {sorted(due)[0][1]}")
+                self._stale |= due
                 due = set()
             busy = self.in_flight.count > 0 or bool(due)
             quiet = quiet + 1 if not busy and snapshot == last else 0
@@ -466,7 +497,7 @@ class Drill:
         self._statuses[incident_id] = status
         events = self._timelines.setdefault(incident_id, {})
         for event in status.timeline:
-            events[event.seq if event.seq is not None else -len(events) - 1] = event
+            events[event_key(event)] = event
 
     def _aftercare_of(self, incident_id: str) -> str | None:
         status = self._statuses.get(incident_id)
@@ -489,18 +520,20 @@ class Drill:
     # ------------------------------------------------------------------ the record
 
     async def _record(self, incident_id: str, data_dir: Path) -> IncidentRecord:
-        status = self._statuses.get(incident_id)
-        if status is None:
-            status = await self.client.get_workflow_handle(incident_id).query(
-                "status", result_type=IncidentStatus
-            )
-            self._remember(incident_id, status)
-            status = self._statuses[incident_id]
+        """The incident's whole timeline: its own final status (a closed workflow still answers while the
+        worker runs), every status seen on the way (the review's included), and the archive."""
+        handle = self.client.get_workflow_handle(incident_id)
+        final: IncidentStatus = await handle.query("status", result_type=IncidentStatus)
+        self._remember(incident_id, final)
+        if incident_id not in self._results and not await self._running(handle):
+            with suppress(Exception):  # a run that failed: its timeline is what the report shows
+                self._results[incident_id] = IncidentResult.model_validate(await handle.result())
+        status = self._statuses[incident_id]
         events = dict(self._timelines.get(incident_id, {}))
-        if status.occurrence:
-            for event in TimelineArchive(data_dir / "timeline").read(status.occurrence):
-                if event.seq is not None:
-                    events.setdefault(event.seq, event)
+        for occurrence in {final.occurrence, status.occurrence} - {None}:
+            assert occurrence is not None
+            for event in TimelineArchive(data_dir / "timeline").read(occurrence):
+                events.setdefault(event_key(event), event)
         ordered = sorted(events.values(), key=lambda event: (event.at, event.seq or 0))
         return IncidentRecord(
             incident_id=incident_id, status=status, events=ordered, result=self._results.get(incident_id),
