@@ -1,17 +1,12 @@
-"""One way to connect to Temporal: pydantic payloads, and the process's metrics runtime when asked."""
+"""One way to connect to Temporal: pydantic payloads, on the process's metrics runtime when given one."""
 
 from __future__ import annotations
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import Runtime
 
 from config.settings import Settings
-
-
-def metrics_runtime(bind_address: str) -> Runtime:
-    """One Runtime per process; its Prometheus endpoint serves the SDK's temporal_* series."""
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind_address)))
 
 
 async def connect(settings: Settings, runtime: Runtime | None = None) -> Client:

@@ -31,8 +31,9 @@ from temporalio.service import RPCError
 
 from config.settings import Settings
 from workers.binaries import find_binary
-from workers.client import connect, metrics_runtime
+from workers.client import connect
 from workers.logs import configure_logging
+from workers.metrics import metrics_runtime
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 LISTEN_IP = "127.0.0.1"  # the dev server is not for production: never listen beyond this machine

@@ -37,6 +37,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages.common import Phase
     from workflows.messages.notifications import NotificationKind
     from workflows.messages.status import Deadline, EventKind, IncidentResult, IncidentStatus
+    from workflows.metrics import observe_incident_event
     from workflows.policy import Policy
     from workflows.search_attributes import INCIDENT_PHASE, INCIDENT_SERVICE, INCIDENT_SEVERITY
 
@@ -75,6 +76,7 @@ class IncidentWorkflow(CommandHandlers):
                             declared_severity=inp.severity, impact=inp.impact),
             )  # fmt: skip
         self.incident = Incident(state)
+        self.incident.observers.append(observe_incident_event)
         self.runner = DutyRunner(self._pending_duties, self._perform, self._show)
         self.effects = Effects(self.incident, self.runner.changed)
         self._upcoming: list[Deadline] = []
