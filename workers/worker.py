@@ -13,9 +13,10 @@ from adapters.notify.base import Notifier
 from config.settings import Settings
 from workflows.aftercare import AftercareWorkflow
 from workflows.correlation import AlertCorrelationWorkflow
+from workflows.dead_mans_switch import DeadMansSwitchWorkflow
 from workflows.incident.workflow import IncidentWorkflow
 
-WORKFLOWS = [IncidentWorkflow, AftercareWorkflow, AlertCorrelationWorkflow]
+WORKFLOWS = [IncidentWorkflow, AftercareWorkflow, AlertCorrelationWorkflow, DeadMansSwitchWorkflow]
 # Parked incidents cost ~200 KB each in the cache; beyond this they are replayed on wake-up instead.
 MAX_CACHED_WORKFLOWS = 500
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
