@@ -7,8 +7,11 @@ are defined here once; docs/metrics.md lists them.
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics
 from prometheus_client.exposition import CONTENT_TYPE_LATEST, generate_latest
+
+# `*_created` timestamps double the series for nothing Prometheus needs (it detects counter resets itself).
+disable_created_metrics()
 
 REQUESTS = "warroom_intake_requests"
 HANDOFF_SECONDS = "warroom_intake_handoff_seconds"
