@@ -21,6 +21,7 @@ from uuid import uuid4
 import httpx
 import pytest
 import yaml
+from temporalio.testing import WorkflowEnvironment
 
 from intake.metrics import IntakeMetrics
 from tests.cli.conftest import inherited_env
@@ -212,3 +213,28 @@ async def test_prometheus_scrapes_warroom_series_after_an_alert_went_through(wat
         assert len(loaded) == 9 and set(loaded.values()) <= {"ok", "unknown"}, loaded
         for expr in dashboard_expressions():  # every panel's query is valid PromQL for this Prometheus
             await query(http, watched.prometheus, expr)
+
+
+async def test_warroom_worker_serves_metrics_where_the_metrics_option_says(
+    dev_env: WorkflowEnvironment, tmp_path: Path
+) -> None:
+    (metrics_port,) = free_ports(1)
+    env = {
+        **inherited_env(),
+        "WARROOM_TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
+        "WARROOM_TASK_QUEUE": f"metrics-option-{uuid4()}",
+        "WARROOM_METRICS_ADDRESS": "",  # the option wins over the variable
+    }
+    worker = await start(
+        [sys.executable, "-m", "workers.cli", "worker", "--metrics", f"127.0.0.1:{metrics_port}"],
+        tmp_path / "worker.log", env,
+    )  # fmt: skip
+    try:
+        await wait_for(f"http://127.0.0.1:{metrics_port}/metrics", worker, "warroom worker")
+        async with httpx.AsyncClient(timeout=5) as http:
+            served = (await http.get(f"http://127.0.0.1:{metrics_port}/metrics")).text
+        assert "temporal_" in served
+    finally:
+        await worker.stop()
+    assert worker.process.returncode == 0, worker.log.read_text()
+    assert f"metrics http://127.0.0.1:{metrics_port}/metrics" in worker.log.read_text()

@@ -1,0 +1,166 @@
+"""warroom's worker-side metrics, recorded by a real SDK runtime into a MetricBuffer (what the Prometheus
+exporter would serve): an incident counted once however often it is replayed, time-to-ack and time-to-resolve
+in skipped time, escalations by level; and the notify activity's sent/failed counters per channel."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from temporalio.client import Client
+from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.exceptions import ApplicationError
+from temporalio.runtime import MetricBuffer, Runtime, TelemetryConfig
+from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
+from temporalio.worker import Worker
+
+from activities import build_activities
+from activities.notify import NotifyActivities
+from adapters.notify.console import ConsoleNotifier
+from config.settings import Settings
+from tests.conftest import declared_incident, start_incident
+from workers.worker import WORKFLOWS
+from workflows import metrics
+from workflows.incident.workflow import IncidentWorkflow
+from workflows.messages.common import Severity
+from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
+from workflows.messages.status import EventKind, IncidentStatus
+
+
+@dataclass
+class Recorded:
+    buffer: MetricBuffer
+    updates: list[tuple[str, float, dict[str, object]]]
+
+    def collect(self) -> None:
+        self.updates += [
+            (update.metric.name, float(update.value), dict(update.attributes))
+            for update in self.buffer.retrieve_updates()
+        ]
+
+    def total(self, name: str, **labels: str) -> float:
+        self.collect()
+        return sum(
+            value for metric, value, attributes in self.updates if metric == name and _has(attributes, labels)
+        )
+
+    def values(self, name: str, **labels: str) -> list[float]:
+        self.collect()
+        return [
+            value for metric, value, attributes in self.updates if metric == name and _has(attributes, labels)
+        ]
+
+
+def _has(attributes: dict[str, object], labels: dict[str, str]) -> bool:
+    return all(attributes.get(key) == value for key, value in labels.items())
+
+
+@pytest.fixture
+def recorded() -> Recorded:
+    return Recorded(MetricBuffer(100_000), [])
+
+
+@pytest.fixture
+async def replaying_client(
+    time_skipping_env: WorkflowEnvironment, recorded: Recorded
+) -> AsyncIterator[Client]:
+    """A client on its own runtime whose metrics land in the buffer (the worker records through it)."""
+    runtime = Runtime(telemetry=TelemetryConfig(metrics=recorded.buffer))
+    client = await Client.connect(
+        time_skipping_env.client.service_client.config.target_host,
+        namespace=time_skipping_env.client.namespace,
+        data_converter=pydantic_data_converter,
+        runtime=runtime,
+    )
+    yield client
+
+
+async def test_an_incident_is_counted_once_with_time_to_ack_and_resolve_however_often_it_replays(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, recorded: Recorded, replaying_client: Client
+) -> None:
+    # No workflow cache: every activation replays the history from the start, so a metric recorded outside
+    # the SDK's replay guard would be counted again and again.
+    worker = Worker(
+        replaying_client,
+        task_queue=settings.task_queue,
+        workflows=WORKFLOWS,
+        activities=build_activities(settings, {"console": ConsoleNotifier(StringIO())}),
+        max_cached_workflows=0,
+    )
+    async with worker:
+        client = time_skipping_env.client
+        handle = await start_incident(client, settings, declared_incident(severity=Severity.SEV2))
+        await time_skipping_env.sleep(timedelta(minutes=40))  # unacknowledged: the chain escalates
+        await handle.signal(IncidentWorkflow.acknowledge, {"by": "olivia"})
+        await time_skipping_env.sleep(timedelta(minutes=20))
+        await handle.signal(IncidentWorkflow.resolve, {"by": "olivia"})
+        await handle.result()
+        status: IncidentStatus = await handle.query(IncidentWorkflow.status)
+
+    assert recorded.total(metrics.INCIDENTS_OPENED) == 1
+    assert recorded.total(metrics.INCIDENTS_OPENED, severity="SEV-2", source="declared") == 1
+    assert recorded.total(metrics.INCIDENTS_RESOLVED, severity="SEV-2") == 1
+
+    acked = next(event.at for event in status.timeline if event.kind is EventKind.ACKNOWLEDGED)
+    resolved = next(event.at for event in status.timeline if event.kind is EventKind.RESOLVED)
+    opened = next(event.at for event in status.timeline if event.kind is EventKind.DECLARED)  # = opened_at
+    (time_to_ack,) = recorded.values(metrics.TIME_TO_ACK, severity="SEV-2")
+    assert time_to_ack == pytest.approx((acked - opened).total_seconds())
+    assert 40 * 60 <= time_to_ack < 41 * 60
+    (time_to_resolve,) = recorded.values(metrics.TIME_TO_RESOLVE, severity="SEV-2")
+    assert time_to_resolve == pytest.approx((resolved - opened).total_seconds())
+
+    escalated = [event for event in status.timeline if event.kind is EventKind.ESCALATED]
+    assert escalated, "the test policy escalates an unacknowledged SEV-2 within 40 minutes"
+    assert recorded.total(metrics.ESCALATIONS) == len(escalated)
+    for event in escalated:
+        assert recorded.total(metrics.ESCALATIONS, level=str(event.details["level"]), by="policy") >= 1
+    assert recorded.total(metrics.PAGES_SENT, channel="console", kind="page") >= 1
+    assert recorded.total(metrics.PAGES_FAILED) == 0
+
+
+class ScriptedNotifier:
+    """Answers the way a channel can: accepted, refused (4xx), broken (an unexpected exception)."""
+
+    def __init__(self, answer: str) -> None:
+        self.answer = answer
+
+    async def send(self, notification: Notification) -> DeliveryResult:
+        if self.answer == "refused":
+            raise ApplicationError("401 from the provider", type="ChannelRefused", non_retryable=True)
+        if self.answer == "broken":
+            raise ConnectionResetError("peer reset")
+        return DeliveryResult(channel=notification.channel, recipients=notification.recipients, delivered=True,
+                              detail="ok")  # fmt: skip
+
+
+def notification(channel: str) -> Notification:
+    return Notification(
+        idempotency_key=f"incident-x@1/page/{channel}", incident_id="incident-x", kind=NotificationKind.PAGE,
+        channel=channel, recipients=["olivia"], severity=Severity.SEV1, service="checkout", subject="s", body="b",
+    )  # fmt: skip
+
+
+async def test_the_notify_activity_counts_pages_sent_and_failed_per_channel(recorded: Recorded) -> None:
+    runtime = Runtime(telemetry=TelemetryConfig(metrics=recorded.buffer))
+    env = ActivityEnvironment()
+    env.metric_meter = runtime.metric_meter
+    notify = NotifyActivities(
+        {
+            "slack": ScriptedNotifier("ok"),
+            "teams": ScriptedNotifier("refused"),
+            "hook": ScriptedNotifier("broken"),
+        }
+    ).notify
+    await env.run(notify, notification("slack"))
+    for channel in ("teams", "hook"):
+        with pytest.raises(ApplicationError):
+            await env.run(notify, notification(channel))
+
+    assert recorded.total(metrics.PAGES_SENT, channel="slack", kind="page") == 1
+    assert recorded.total(metrics.PAGES_FAILED, channel="teams", kind="page", error="ChannelRefused") == 1
+    assert recorded.total(metrics.PAGES_FAILED, channel="hook", kind="page", error="ChannelError") == 1
+    assert recorded.total(metrics.PAGES_SENT) == 1
