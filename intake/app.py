@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -26,9 +27,10 @@ from intake.metrics import IntakeMetrics
 from intake.openapi import openapi_document
 from intake.routes import ROUTES, Reading, Route
 from intake.sns import SnsVerifier
-from workflows.messages.heartbeat import switch_workflow_id
+from workflows.messages.heartbeat import Heartbeat, switch_workflow_id
 
 RETRY_AFTER_SECONDS = "5"
+T = TypeVar("T")
 log = logging.getLogger("warroom.intake")
 
 
@@ -105,13 +107,14 @@ async def _handle(
             return JSONResponse(reading.answer, status_code=200)
         if in_flight.count >= in_flight.limit:
             raise TemporalUnavailable(f"{in_flight.count} hand-offs already waiting on Temporal")
-        switches = [await handoff.beat(heartbeat) for heartbeat in reading.heartbeats]
-        for heartbeat in reading.heartbeats:
-            in_flight.metrics.heartbeat(heartbeat.source)
-        if not reading.alerts:
-            log.info("intake %s: heartbeat -> %s", route.name, switches)
-            return JSONResponse(_heartbeats_accepted(switches, reading.note), status_code=202)
-        report = await _timed_handoff(route, handoff, reading, in_flight)
+        if reading.heartbeats:
+            switches = await _counted(
+                route, in_flight, _beat_all(handoff, reading.heartbeats, in_flight.metrics)
+            )
+            if not reading.alerts:
+                log.info("intake %s: heartbeat -> %s", route.name, switches)
+                return JSONResponse(_heartbeats_accepted(switches, reading.note), status_code=202)
+        report = await _counted(route, in_flight, handoff.deliver(reading.alerts))
     except IntakeError as error:
         log.info("intake %s refused: %s %s", route.name, error.status, error.problems[0][0])
         return error.response()
@@ -129,20 +132,26 @@ async def _handle(
     return JSONResponse(_accepted(route, reading, report), status_code=202)
 
 
-async def _timed_handoff(
-    route: Route, handoff: Handoff, reading: Reading, in_flight: InFlight
-) -> HandoffReport:
-    """The hand-off, counted: in flight while it waits, and how long Temporal took to take it (or fail)."""
+async def _counted(route: Route, in_flight: InFlight, handing_off: Awaitable[T]) -> T:
+    """A hand-off, counted: in flight while it waits, and how long Temporal took to take it (or fail)."""
     in_flight.enter()
     started = time.perf_counter()
     ok = False
     try:
-        report = await handoff.deliver(reading.alerts)
+        result = await handing_off
         ok = True
-        return report
+        return result
     finally:
         in_flight.leave()
         in_flight.metrics.handed_off(route.name, time.perf_counter() - started, ok)
+
+
+async def _beat_all(handoff: Handoff, heartbeats: list[Heartbeat], metrics: IntakeMetrics) -> list[str]:
+    switches = []
+    for heartbeat in heartbeats:
+        switches.append(await handoff.beat(heartbeat))
+        metrics.heartbeat(heartbeat.source)
+    return switches
 
 
 def _heartbeats_accepted(switches: list[str], note: str | None) -> dict[str, Any]:

@@ -198,6 +198,7 @@ async def test_prometheus_scrapes_warroom_series_after_an_alert_went_through(wat
         await scraped(http, watched, 'up{job="warroom-intake"} == 1')
         opened = await scraped(http, watched, 'warroom_incidents_opened_total{source="alertmanager"}')
         assert opened[0]["metric"]["severity"].startswith("SEV-")
+        assert opened[0]["metric"]["workflow_type"] == "IncidentWorkflow"  # the SDK's labels come along
         pages = await scraped(http, watched, 'warroom_pages_sent_total{channel="console", kind="page"}')
         assert float(pages[0]["value"][1]) >= 1
         requests = await scraped(http, watched, 'warroom_intake_requests_total{route="alertmanager"}')

@@ -103,4 +103,6 @@ async def test_metrics_count_requests_by_route_and_status_and_time_the_hand_off(
     assert requests[(("route", "heartbeat"), ("status", "202"))] >= 1
     handoffs = samples(scraped.text, "warroom_intake_handoff_seconds_count")
     assert handoffs[(("outcome", "accepted"), ("route", "alertmanager"))] >= 1
+    assert handoffs[(("outcome", "accepted"), ("route", "heartbeat"))] >= 1
+    assert samples(scraped.text, "warroom_intake_handoffs_in_flight")[()] == 0
     assert sum(samples(scraped.text, "warroom_intake_heartbeats_total").values()) >= 1

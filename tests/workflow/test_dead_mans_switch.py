@@ -7,6 +7,7 @@ import asyncio
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+from uuid import uuid4
 
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -149,3 +150,21 @@ async def test_a_malformed_heartbeat_is_recorded_and_changes_nothing(
         assert status.beats == 1
         rejected = [e.summary for e in status.events if e.kind == "rejected"]
         assert "somebody-else" in rejected[0] and "via" in rejected[1]
+
+
+async def test_the_switch_continues_as_new_carrying_its_heartbeats(
+    dev_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    """The dev server suggests continue-as-new at 40 events here (DEV_SERVER_FLAGS): a long-lived switch
+    moves to a new run with its state, and keeps taking heartbeats across the move."""
+    env, source = dev_env, f"long-{uuid4().hex[:8]}"
+    async with running_worker(env.client, settings, {"console": RecordingNotifier()}):
+        handle = await beat(env, settings, source)
+        first_run = (await handle.describe()).run_id
+        for _ in range(29):
+            await beat(env, settings, source)
+        status = await status_when(handle, lambda s: s.beats == 30, seconds=30)
+        assert (await handle.describe()).run_id != first_run
+        assert status.events[0].kind == "armed" and not status.silent
+    history = await env.client.get_workflow_handle(handle.id, run_id=first_run).fetch_history()
+    assert history.events[-1].HasField("workflow_execution_continued_as_new_event_attributes")
