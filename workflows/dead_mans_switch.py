@@ -13,6 +13,7 @@ discipline (workflow.now(), no I/O here).
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -74,22 +75,27 @@ class DeadMansSwitchWorkflow:
 
     async def _wait_for_beat_or_silence(self, seen: int) -> None:
         due = self._page_due_at()
-        assert due is not None
-        try:
-            await workflow.wait_condition(
-                lambda: self.state.beats > seen or self._should_continue_as_new(),
-                timeout=max(due - workflow.now(), timedelta(0)),
-                timeout_summary=f"heartbeat silence of {self.state.source}",
-            )
-        except TimeoutError:
-            await self._page_silence(due)
+        remaining = due - workflow.now()
+        if remaining > timedelta(0):  # (not due yet; a policy edit may have shortened the silence)
+            try:
+                await workflow.wait_condition(
+                    lambda: self.state.beats > seen or self._should_continue_as_new(),
+                    timeout=remaining,
+                    timeout_summary=f"heartbeat silence of {self.state.source}",
+                )
+                return
+            except TimeoutError:
+                pass
+        await self._page_silence(due, seen)
 
     async def _wait_for_resumption(self, seen: int) -> None:
         await workflow.wait_condition(lambda: self.state.beats > seen or self._should_continue_as_new())
         if self.state.beats > seen:
             await self._announce_resumption()
 
-    async def _page_silence(self, since: datetime) -> None:
+    async def _page_silence(self, since: datetime, seen: int) -> None:
+        """Page once; a page that failed on every channel is tried again on the policy's `page_retry`
+        schedule, until it gets through, the attempts are spent, or a heartbeat makes it moot."""
         state, policy = self.state, self._pinned
         state.silent_since = since
         state.silences += 1
@@ -101,8 +107,18 @@ class DeadMansSwitchWorkflow:
             "not reach anyone: check Prometheus and Alertmanager (their Watchdog alert) or the sender."
         )
         self._record("silent", subject)
-        delivery = await self._notify(since, "silent", NotificationKind.PAGE, subject, body)
-        self._record("notified", f"paged {self._targets()}: {delivery.outcome} ({delivery.detail})")
+        retry = policy.escalation.page_retry
+        for attempt in range(1, retry.attempts + 1):
+            step = "silent" if attempt == 1 else f"silent/retry-{attempt}"
+            delivery = await self._notify(since, step, NotificationKind.PAGE, subject, body)
+            self._record("notified", f"paged {self._targets()}: {delivery.outcome} ({delivery.detail})")
+            if delivery.outcome != "failed" or attempt == retry.attempts:
+                return
+            with suppress(TimeoutError):
+                await workflow.wait_condition(
+                    lambda: self.state.beats > seen, timeout=retry.every, timeout_summary="page retry"
+                )
+                return  # heartbeats are back: the resumption notice follows, the page is moot
 
     async def _announce_resumption(self) -> None:
         state = self.state
@@ -148,6 +164,7 @@ class DeadMansSwitchWorkflow:
             return
         self.state.beats += 1
         self.state.last_beat_at = workflow.now()
+        self._show()
 
     @workflow.query(description="Silent or not, the last heartbeat, when the switch pages next, its events.")
     def status(self) -> SwitchStatus:
@@ -166,7 +183,7 @@ class DeadMansSwitchWorkflow:
         assert self._policy is not None, "the policy is read before the switch waits"
         return self._policy
 
-    def _page_due_at(self) -> datetime | None:
+    def _page_due_at(self) -> datetime:
         anchor = self.state.last_beat_at or self.state.armed_at
         return anchor + self._pinned.heartbeat.silence_after
 
@@ -184,6 +201,20 @@ class DeadMansSwitchWorkflow:
         self.state.events.append(SwitchEvent(at=workflow.now(), kind=kind, summary=summary))
         del self.state.events[:-EVENTS_KEPT]
         workflow.logger.info("dead-man's switch %s: %s", self.state.source, summary)
+        self._show()
+
+    def _show(self) -> None:
+        """The Web UI's details: the state at a glance and the last events."""
+        state = self.state
+        lines = [
+            f"**Dead-man's switch of `{state.source}`**: {'SILENT since ' if state.silent_since else 'alive'}"
+            f"{f'{state.silent_since:%Y-%m-%d %H:%M:%S} UTC' if state.silent_since else ''}",
+            f"- last heartbeat: {self._last_seen() if state.last_beat_at else 'none yet'} ({state.beats} in all)",
+            f"- silences paged: {state.silences}",
+            "",
+            *(f"- {event.at:%Y-%m-%d %H:%M:%S} {event.kind}: {event.summary}" for event in state.events[-5:]),
+        ]
+        workflow.set_current_details("\n".join(lines))
 
     def _should_continue_as_new(self) -> bool:
         info = workflow.info()

@@ -10,6 +10,7 @@ from typing import Any
 from uuid import uuid4
 
 from temporalio.client import WorkflowHandle
+from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings
@@ -20,6 +21,7 @@ from workflows.messages.heartbeat import Heartbeat, SwitchStatus
 from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
 
 SILENCE_AFTER = timedelta(minutes=10)  # the policy default (tests/policy.yaml does not change it)
+PAGE_RETRY = timedelta(minutes=5)  # escalation.page_retry.every, the default too
 
 
 class RecordingNotifier:
@@ -168,3 +170,38 @@ async def test_the_switch_continues_as_new_carrying_its_heartbeats(
         assert status.events[0].kind == "armed" and not status.silent
     history = await env.client.get_workflow_handle(handle.id, run_id=first_run).fetch_history()
     assert history.events[-1].HasField("workflow_execution_continued_as_new_event_attributes")
+
+
+class RefusingFirst(RecordingNotifier):
+    """Refuses the first page (a 4xx: not retried by the activity), then takes every message."""
+
+    async def send(self, notification: Notification) -> DeliveryResult:
+        await super().send(notification)
+        if len(self.sent) == 1:
+            raise ApplicationError("403 from the provider", type="ChannelRefused", non_retryable=True)
+        return DeliveryResult(
+            channel=notification.channel,
+            recipients=notification.recipients,
+            delivered=True,
+            detail="recorded",
+        )
+
+
+async def test_a_page_that_failed_on_every_channel_is_retried_on_the_policy_schedule(
+    time_skipping_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    env, notifier = time_skipping_env, RefusingFirst()
+    async with running_worker(env.client, settings, {"console": notifier}):
+        handle = await beat(env, settings, "alertmanager")
+        await status_when(handle, lambda s: s.beats == 1)
+        await env.sleep(SILENCE_AFTER + PAGE_RETRY + timedelta(minutes=1))
+        status = await status_when(handle, lambda s: len([e for e in s.events if e.kind == "notified"]) == 2)
+    first, second = notifier.sent
+    assert first.kind is second.kind is NotificationKind.PAGE
+    assert (
+        first.idempotency_key != second.idempotency_key
+    )  # a new message, not a duplicate of the refused one
+    failed, sent = [e for e in status.events if e.kind == "notified"]
+    assert "failed" in failed.summary and "sent" in sent.summary
+    assert PAGE_RETRY <= sent.at - failed.at < PAGE_RETRY + timedelta(seconds=1)
+    assert status.silences == 1
