@@ -76,7 +76,10 @@ def _seconds(meter: MetricMeter, name: str, labels: dict[str, str], seconds: flo
 
 
 def observe_incident_event(event: TimelineEvent, state: IncidentState) -> None:
-    """Count what a timeline event means for the dashboards. Called for every event the domain records."""
+    """Count what a timeline event means for the dashboards. Called for every event the domain records, so
+    the common ones (an alert, a note) leave at once: an alert storm records thousands."""
+    if event.kind not in _COUNTED_KINDS:
+        return
     meter = workflow.metric_meter()
     severity = state.severity.value if state.severity else "unclassified"
     opened_at = state.lifecycle.opened_at
@@ -93,6 +96,17 @@ def observe_incident_event(event: TimelineEvent, state: IncidentState) -> None:
         _count(meter, ESCALATIONS, {"level": str(level) if level else "unknown", "by": by})
     elif event.kind is EventKind.DELIVERY and event.details.get("outcome") == "failed":
         _count(meter, PAGES_UNDELIVERED, {"kind": str(event.details.get("notification", "unknown"))})
+
+
+_COUNTED_KINDS = frozenset(
+    {
+        EventKind.CLASSIFIED,
+        EventKind.ACKNOWLEDGED,
+        EventKind.RESOLVED,
+        EventKind.ESCALATED,
+        EventKind.DELIVERY,
+    }
+)
 
 
 def incident_source(state: IncidentState) -> str:
