@@ -16,6 +16,7 @@ from temporalio import activity, workflow
 from temporalio.common import MetricMeter
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.incident.domain import SYSTEM
     from workflows.incident.state import IncidentState
     from workflows.messages.status import EventKind, TimelineEvent
 
@@ -92,7 +93,7 @@ def observe_incident_event(event: TimelineEvent, state: IncidentState) -> None:
         _seconds(meter, TIME_TO_RESOLVE, {"severity": severity}, (event.at - opened_at).total_seconds())
     elif event.kind is EventKind.ESCALATED:
         level = event.details.get("level")
-        by = "policy" if event.command_id is None else "human"
+        by = "policy" if event.actor == SYSTEM else "human"
         _count(meter, ESCALATIONS, {"level": str(level) if level else "unknown", "by": by})
     elif event.kind is EventKind.DELIVERY and event.details.get("outcome") == "failed":
         _count(meter, PAGES_UNDELIVERED, {"kind": str(event.details.get("notification", "unknown"))})
