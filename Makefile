@@ -8,8 +8,9 @@ BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 # The intake's real-sender test drives Debian's Prometheus Alertmanager, installed the same way.
 ALERTMANAGER := /usr/bin/prometheus-alertmanager
-# The self-monitoring test runs Debian's Prometheus (and its promtool) against `warroom run`, installed the same way.
-PROMETHEUS := /usr/bin/prometheus
+# Debian's package prometheus: its promtool checks the compose deployment's Prometheus config and warroom's
+# alert rules, and its prometheus scrapes `warroom run` in the self-monitoring test.
+PROMTOOL := /usr/bin/promtool
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint typecheck install install-test clean
@@ -46,11 +47,11 @@ $(ALERTMANAGER):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus-alertmanager
 
-$(PROMETHEUS):
+$(PROMTOOL):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus
 
-test: lint typecheck $(CHROMIUM) $(ALERTMANAGER) $(PROMETHEUS)
+test: lint typecheck $(CHROMIUM) $(ALERTMANAGER) $(PROMTOOL)
 	$(BIN)/pytest
 
 clean:

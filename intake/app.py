@@ -1,4 +1,5 @@
-"""The intake's ASGI app: one POST route per sender format, /healthz and /openapi.json.
+"""The intake's ASGI app: one POST route per sender format, the issue-tracker routes that complete action items
+(intake/trackers.py), /healthz and /openapi.json.
 
 Every request runs the same short path: authenticate -> read a size-limited body -> the format's reader ->
 hand off to Temporal -> 202. Errors a sender can cause are 4xx JSON naming the field; Temporal being
@@ -27,6 +28,7 @@ from intake.metrics import IntakeMetrics
 from intake.openapi import openapi_document
 from intake.routes import ROUTES, Reading, Route
 from intake.sns import SnsVerifier
+from intake.trackers import ItemCloser, tracker_routes
 from workflows.messages.heartbeat import Heartbeat, switch_workflow_id
 
 RETRY_AFTER_SECONDS = "5"
@@ -81,6 +83,7 @@ def create_app(
         return Response(counted.exposition(), media_type=counted.content_type)
 
     routes = [StarletteRoute(r.path, endpoint(r), methods=["POST"], name=r.name) for r in ROUTES]
+    routes += tracker_routes(config, ItemCloser(handoff.client))  # issue trackers complete action items
     routes += [
         StarletteRoute("/healthz", healthz, methods=["GET"]),
         StarletteRoute("/openapi.json", openapi, methods=["GET"]),

@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from io import StringIO
+from uuid import uuid4
 
 import pytest
 from temporalio.client import Client
@@ -20,10 +21,13 @@ from activities import build_activities
 from activities.notify import NotifyActivities
 from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
+from tests.analysis.helpers import RecordingNotifier, item_input, start_item
 from tests.conftest import declared_incident, running_worker, start_incident, status_when
 from workers.worker import WORKFLOWS
 from workflows import metrics
+from workflows.action_item.workflow import ActionItemWorkflow
 from workflows.incident.workflow import IncidentWorkflow
+from workflows.messages.action_items import ItemStatus
 from workflows.messages.common import Severity
 from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
 from workflows.messages.status import EventKind, IncidentStatus
@@ -182,3 +186,22 @@ async def test_the_notify_activity_counts_pages_sent_and_failed_per_channel(reco
     assert recorded.total(metrics.PAGES_FAILED, channel="teams", kind="page", error="ChannelRefused") == 1
     assert recorded.total(metrics.PAGES_FAILED, channel="hook", kind="page", error="ChannelError") == 1
     assert recorded.total(metrics.PAGES_SENT) == 1
+
+
+async def test_an_action_item_is_counted_opened_overdue_and_closed_with_its_team(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, recorded: Recorded
+) -> None:
+    client = time_skipping_env.client
+    now = await time_skipping_env.get_current_time()
+    due = now + timedelta(days=3)
+    async with running_worker(
+        await metered_client(time_skipping_env, recorded), settings, {"console": RecordingNotifier()}
+    ):
+        handle = await start_item(client, settings.task_queue, item_input(now, due=due), f"item-{uuid4()}")
+        await time_skipping_env.sleep(timedelta(days=4))
+        assert (await handle.query(ActionItemWorkflow.status)).status is ItemStatus.OVERDUE
+        await handle.signal("complete", {"by": "tom", "evidence": "https://github.com/acme/shop/pull/9"})
+        await handle.result()
+    assert recorded.total(metrics.ACTION_ITEMS_OPENED, team="payments") == 1  # checkout belongs to payments
+    assert recorded.total(metrics.ACTION_ITEMS_OVERDUE, team="payments") == 1
+    assert recorded.total(metrics.ACTION_ITEMS_CLOSED, team="payments") == 1

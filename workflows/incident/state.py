@@ -58,7 +58,9 @@ class Lifecycle(Contract):
     resolved_by: str | None = None
     resolved_at: datetime | None = None
     postmortem_path: str | None = None
-    aftercare_workflow_id: str | None = None
+    aftercare_workflow_id: str | None = Field(
+        default=None, description="the post-mortem review (review-<occurrence>) that carries what outlives it"
+    )
 
 
 class Response(Contract):
@@ -77,6 +79,10 @@ class Response(Contract):
     )
     duties_failed: dict[str, list[datetime]] = Field(
         default_factory=dict, description="duty id -> when its delivery failed on every channel"
+    )
+    page_reached: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="page duty id -> people its failed attempts did reach: a retry pages only the others",
     )
 
 

@@ -21,6 +21,7 @@ class NotificationKind(StrEnum):
     RESOLUTION = "resolution"
     POSTMORTEM_READY = "postmortem_ready"
     APPROVAL_REQUEST = "approval_request"
+    REMINDER = "reminder"  # post-mortem review and action-item reminders, and their overdue escalations
 
 
 class Recipient(Contract):
@@ -68,6 +69,7 @@ class ChannelAttempt(Contract):
     outcome: DeliveryOutcome
     detail: str
     attempts: int = Field(default=1, description="activity attempts on this channel (retries + 1)")
+    broadcast: bool = Field(default=False, description="a broadcast copy, not the recipients' own message")
 
 
 class DeliveryResult(Contract):
@@ -85,3 +87,13 @@ class DeliveryResult(Contract):
     @property
     def fell_back(self) -> bool:
         return len(self.tried) > 1
+
+    @property
+    def reached(self) -> list[str]:
+        """Recipients whose own message went out (sent, or unknown: it may have), whatever happened to others;
+        a broadcast copy reaches a room, not a person."""
+        names: list[str] = []
+        for attempt in self.tried:
+            if attempt.outcome != "failed" and not attempt.broadcast:
+                names += [name for name in attempt.recipients if name not in names]
+        return names
