@@ -55,8 +55,8 @@ DESCRIPTIONS = {
     PAGES_UNDELIVERED: "notifications that failed on every channel of their route, by kind",
     TIME_TO_ACK: "seconds from an incident opening to its first acknowledgement, by severity",
     TIME_TO_RESOLVE: "seconds from an incident opening to its resolution, by severity",
-    APPROVALS_REQUESTED: "approvals asked of humans, by risk",
-    APPROVALS_DECIDED: "approvals decided, by risk and outcome (granted, refused, timed_out)",
+    APPROVALS_REQUESTED: "containment actions that need an approval, by runbook action",
+    APPROVALS_DECIDED: "approvals decided, by runbook action and outcome (granted, refused, timed_out)",
     ACTION_ITEMS_OPENED: "post-mortem action items opened, by team",
     ACTION_ITEMS_CLOSED: "post-mortem action items closed, by team",
     ACTION_ITEMS_OVERDUE: "post-mortem action items that passed their due date open, by team",
@@ -97,6 +97,24 @@ def observe_incident_event(event: TimelineEvent, state: IncidentState) -> None:
         _count(meter, ESCALATIONS, {"level": str(level) if level else "unknown", "by": by})
     elif event.kind is EventKind.DELIVERY and event.details.get("outcome") == "failed":
         _count(meter, PAGES_UNDELIVERED, {"kind": str(event.details.get("notification", "unknown"))})
+    elif event.kind in (EventKind.ACTION, EventKind.APPROVAL):
+        _observe_approval(event, state)
+
+
+def _observe_approval(event: TimelineEvent, state: IncidentState) -> None:
+    """Approvals of containment actions, from the events the containment domain records (issue 9)."""
+    details = event.details
+    action = next((a for a in state.containment.actions if a.id == details.get("action_id")), None)
+    if action is None:
+        return
+    if event.kind is EventKind.ACTION and details.get("approval") == "timed_out":
+        approval_timed_out(action.name)
+    elif event.kind is EventKind.ACTION and details.get("state") == "awaiting_approval":
+        approval_requested(action.name)  # proposed, and the runbook says it needs an approval
+    elif details.get("decision") == "rejected":
+        approval_refused(action.name)
+    elif details.get("decision") == "approved" and action.state.value != "awaiting_approval":
+        approval_granted(action.name)  # the last approval it needed (a two-person rule asks for two)
 
 
 _COUNTED_KINDS = frozenset(
@@ -106,6 +124,8 @@ _COUNTED_KINDS = frozenset(
         EventKind.RESOLVED,
         EventKind.ESCALATED,
         EventKind.DELIVERY,
+        EventKind.ACTION,
+        EventKind.APPROVAL,
     }
 )
 
@@ -119,22 +139,23 @@ def incident_source(state: IncidentState) -> str:
 
 
 # ------------------------------------------------------------------ approvals (workflow code, issue 9)
+# Called by `observe_incident_event`, which reads them off the containment domain's timeline events.
 
 
-def approval_requested(risk: str) -> None:
-    _count(workflow.metric_meter(), APPROVALS_REQUESTED, {"risk": risk})
+def approval_requested(action: str) -> None:
+    _count(workflow.metric_meter(), APPROVALS_REQUESTED, {"action": action})
 
 
-def approval_granted(risk: str) -> None:
-    _count(workflow.metric_meter(), APPROVALS_DECIDED, {"risk": risk, "outcome": "granted"})
+def approval_granted(action: str) -> None:
+    _count(workflow.metric_meter(), APPROVALS_DECIDED, {"action": action, "outcome": "granted"})
 
 
-def approval_refused(risk: str) -> None:
-    _count(workflow.metric_meter(), APPROVALS_DECIDED, {"risk": risk, "outcome": "refused"})
+def approval_refused(action: str) -> None:
+    _count(workflow.metric_meter(), APPROVALS_DECIDED, {"action": action, "outcome": "refused"})
 
 
-def approval_timed_out(risk: str) -> None:
-    _count(workflow.metric_meter(), APPROVALS_DECIDED, {"risk": risk, "outcome": "timed_out"})
+def approval_timed_out(action: str) -> None:
+    _count(workflow.metric_meter(), APPROVALS_DECIDED, {"action": action, "outcome": "timed_out"})
 
 
 # ------------------------------------------------------------------ action items (workflow code, issue 10)

@@ -23,6 +23,7 @@ from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
 from tests.analysis.helpers import RecordingNotifier, item_input, start_item
 from tests.conftest import declared_incident, running_worker, start_incident, status_when
+from tests.workflow.containment_system import StandInSystem, worker_with
 from workers.worker import WORKFLOWS
 from workflows import metrics
 from workflows.action_item.workflow import ActionItemWorkflow
@@ -30,7 +31,7 @@ from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.action_items import ItemStatus
 from workflows.messages.common import Severity
 from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
-from workflows.messages.status import EventKind, IncidentStatus
+from workflows.messages.status import ActionState, EventKind, IncidentStatus
 
 
 @dataclass
@@ -205,3 +206,31 @@ async def test_an_action_item_is_counted_opened_overdue_and_closed_with_its_team
     assert recorded.total(metrics.ACTION_ITEMS_OPENED, team="payments") == 1  # checkout belongs to payments
     assert recorded.total(metrics.ACTION_ITEMS_OVERDUE, team="payments") == 1
     assert recorded.total(metrics.ACTION_ITEMS_CLOSED, team="payments") == 1
+
+
+async def test_approvals_are_counted_requested_granted_refused_and_timed_out_per_action(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, recorded: Recorded
+) -> None:
+    """The shop runbook of tests/policy.yaml on the containment stand-ins (tests/workflow/containment_system):
+    its `drain` needs the tech lead's approval."""
+    client = time_skipping_env.client
+    worker_client = await metered_client(time_skipping_env, recorded)
+    async with worker_with(worker_client, settings, StandInSystem()):
+        granted, refused, silent = [
+            await start_incident(client, settings, declared_incident(service="shop", severity=Severity.SEV2))
+            for _ in range(3)
+        ]
+        for handle in (granted, refused, silent):
+            await status_when(handle, lambda s: any(a.id == "a2" and a.state is ActionState.AWAITING_APPROVAL
+                                                    for a in s.actions))  # fmt: skip
+        await granted.signal(IncidentWorkflow.approve_action, {"by": "tom", "action_id": "a2"})
+        await refused.signal(IncidentWorkflow.reject_action, {"by": "tom", "action_id": "a2", "reason": "no"})
+        await time_skipping_env.sleep(timedelta(minutes=21))  # two rounds of 10 minutes: the safe default
+        for handle, final in ((granted, ActionState.SUCCEEDED), (refused, ActionState.REJECTED),
+                              (silent, ActionState.EXPIRED)):  # fmt: skip
+            await status_when(handle, lambda s, final=final: any(a.id == "a2" and a.state is final
+                                                                 for a in s.actions))  # fmt: skip
+    assert recorded.total(metrics.APPROVALS_REQUESTED, action="drain") == 3
+    assert recorded.total(metrics.APPROVALS_DECIDED, action="drain", outcome="granted") == 1
+    assert recorded.total(metrics.APPROVALS_DECIDED, action="drain", outcome="refused") == 1
+    assert recorded.total(metrics.APPROVALS_DECIDED, action="drain", outcome="timed_out") == 1
