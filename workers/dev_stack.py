@@ -31,9 +31,10 @@ from temporalio.service import RPCError
 from config.settings import Settings
 from config.temporal_connection import TemporalConnection
 from workers.binaries import find_binary
-from workers.client import connect, metrics_runtime
+from workers.client import connect
 from workers.connect_errors import describe_connect_failure
 from workers.logs import configure_logging
+from workers.metrics import metrics_runtime
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 if TYPE_CHECKING:

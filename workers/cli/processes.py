@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from config.settings import Settings
 from config.temporal_connection import TemporalConnection
 from workers.cli.errors import CliError
 from workers.cli.options import settings_of
@@ -17,6 +18,14 @@ from workers.logs import configure_logging
 
 process_commands = typer.Typer()
 PANEL = "Run warroom"
+MetricsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--metrics",
+        help="host:port of the Prometheus endpoint (SDK + warroom series; '' turns it off) "
+        "[default: $WARROOM_METRICS_ADDRESS or 127.0.0.1:9464]",
+    ),
+]
 
 
 @process_commands.command(rich_help_panel=PANEL)
@@ -52,6 +61,7 @@ def run(
             max=65532,
         ),
     ] = 8100,
+    metrics: MetricsOption = None,
 ) -> None:
     """Run everything on this machine: Temporal dev server (state kept in a file) + Web UI + worker.
 
@@ -59,7 +69,7 @@ def run(
     from workers.demo import DemoPlan
     from workers.dev_stack import StackConfig, StackError, run_stack
 
-    settings = settings_of(ctx)
+    settings = _with_metrics(settings_of(ctx), metrics)
     frontend_port = port or _port_of(settings.temporal_address) or 7233
     config = StackConfig(
         port=frontend_port,
@@ -85,14 +95,14 @@ def run(
 
 
 @process_commands.command(rich_help_panel=PANEL)
-def worker(ctx: typer.Context) -> None:
+def worker(ctx: typer.Context, metrics: MetricsOption = None) -> None:
     """Run only the worker, against the Temporal at --address. Stops gracefully on Ctrl-C / SIGTERM.
 
     TLS, mutual TLS and API keys (Temporal Cloud): WARROOM_TEMPORAL_TLS_* and WARROOM_TEMPORAL_API_KEY
     (docs/operations.md)."""
     from workers.dev_stack import StackError, run_worker
 
-    settings = settings_of(ctx)
+    settings = _with_metrics(settings_of(ctx), metrics)
     try:
         run_against_temporal(settings, lambda: run_worker(settings, typer.echo))
     except StackError as error:
@@ -122,3 +132,7 @@ def intake(ctx: typer.Context) -> None:
 def _port_of(address: str) -> int | None:
     port = address.rpartition(":")[2]
     return int(port) if port.isdigit() else None
+
+
+def _with_metrics(settings: Settings, metrics: str | None) -> Settings:
+    return settings if metrics is None else settings.model_copy(update={"metrics_address": metrics})

@@ -82,6 +82,8 @@ class Incident(ContainmentCommands):
     def __init__(self, state: IncidentState) -> None:
         self.state = state
         self._recording: list[TimelineEvent] | None = None
+        # Told of every recorded event (the workflow counts metrics from them); must not raise.
+        self.observers: list[Callable[[TimelineEvent, IncidentState], None]] = []
 
     # ------------------------------------------------------------------ timeline
 
@@ -99,6 +101,8 @@ class Incident(ContainmentCommands):
         timeline.counts[kind] = timeline.counts.get(kind, 0) + 1
         if self._recording is not None:
             self._recording.append(event)
+        for observe in self.observers:
+            observe(event, self.state)
         return event
 
     def remember(self, seen_id: str) -> bool:
@@ -287,7 +291,7 @@ class Incident(ContainmentCommands):
             return self._ignored(now, command, f"level {command.level} is already engaged")
         response.manual_requests[command.level] = now
         summary = f"escalation to level {command.level} requested: {command.reason}"
-        self.record(now, EventKind.ESCALATED, command.by, summary, command.command_id)
+        self.record(now, EventKind.ESCALATED, command.by, summary, command.command_id, level=command.level)
         return "applied", summary
 
     def _apply_snooze(self, command: Snooze, now: datetime) -> tuple[str, str]:

@@ -178,6 +178,7 @@ class Effects:
             EventKind.PAGED if first else EventKind.ESCALATED, SYSTEM,
             f"{outcome} level {level}: {', '.join(people)} ({duty.description})",
             channel=delivery.channel, delivered=delivery.delivered, detail=delivery.detail, duty=duty.id,
+            level=level,
         )  # fmt: skip
         return reached
 
@@ -235,7 +236,8 @@ class Effects:
         del state.deliveries[:-DELIVERIES_KEPT]
         self.record(
             EventKind.DELIVERY, SYSTEM, f"{kind.value} {delivery.outcome}: {delivery.detail}",
-            step=step, outcome=delivery.outcome, channels=[attempt.channel for attempt in delivery.tried],
+            step=step, notification=kind.value, outcome=delivery.outcome,
+            channels=[attempt.channel for attempt in delivery.tried],
             fell_back=delivery.fell_back,
         )  # fmt: skip
         return delivery

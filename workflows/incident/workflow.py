@@ -42,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages.common import Phase
     from workflows.messages.notifications import NotificationKind
     from workflows.messages.status import Deadline, EventKind, IncidentResult, IncidentStatus
+    from workflows.metrics import observe_incident_event
     from workflows.policy import Policy
     from workflows.review.state import ReviewInput
     from workflows.review.workflow import PostmortemReviewWorkflow
@@ -84,6 +85,7 @@ class IncidentWorkflow(CommandHandlers):
                             declared_severity=inp.severity, impact=inp.impact),
             )  # fmt: skip
         self.incident = Incident(state)
+        self.incident.observers.append(observe_incident_event)
         self.runner = DutyRunner(self._pending_duties, self._perform, self._show)
         self.effects = Effects(self.incident, self.runner.changed)
         self.incident.people = self._people
