@@ -1,9 +1,42 @@
-"""Search attributes that turn the Temporal Web UI into an incident console (registered by `warroom run`)."""
+"""Search attributes that turn the Temporal Web UI into an incident console (registered by `warroom run`).
 
-from temporalio.common import SearchAttributeKey
+The measures (MTTA, MTTR, false positive) are set once known, so `warroom report` and the Web UI can count and
+aggregate incidents from visibility alone: `IncidentMttaSeconds > 900 AND IncidentSeverity = "SEV-1"`."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from temporalio.common import SearchAttributeKey, SearchAttributeUpdate
+
+if TYPE_CHECKING:
+    from workflows.incident.state import IncidentState
 
 INCIDENT_PHASE = SearchAttributeKey.for_keyword("IncidentPhase")
 INCIDENT_SEVERITY = SearchAttributeKey.for_keyword("IncidentSeverity")
 INCIDENT_SERVICE = SearchAttributeKey.for_keyword("IncidentService")
+INCIDENT_MTTA = SearchAttributeKey.for_float("IncidentMttaSeconds")
+INCIDENT_MTTR = SearchAttributeKey.for_float("IncidentMttrSeconds")
+INCIDENT_FALSE_POSITIVE = SearchAttributeKey.for_bool("IncidentFalsePositive")
 
-ALL_SEARCH_ATTRIBUTES = [INCIDENT_PHASE, INCIDENT_SEVERITY, INCIDENT_SERVICE]
+ALL_SEARCH_ATTRIBUTES: list[SearchAttributeKey[Any]] = [
+    INCIDENT_PHASE,
+    INCIDENT_SEVERITY,
+    INCIDENT_SERVICE,
+    INCIDENT_MTTA,
+    INCIDENT_MTTR,
+    INCIDENT_FALSE_POSITIVE,
+]
+
+
+def search_measures(state: IncidentState) -> list[SearchAttributeUpdate[Any]]:
+    """MTTA and MTTR in seconds from the occurrence's open, and whether it was noise, once each is known."""
+    opened = state.lifecycle.opened_at
+    updates: list[SearchAttributeUpdate[Any]] = []
+    if state.response.acknowledged_at is not None:
+        updates.append(INCIDENT_MTTA.value_set((state.response.acknowledged_at - opened).total_seconds()))
+    if state.lifecycle.resolved_at is not None:
+        updates.append(INCIDENT_MTTR.value_set((state.lifecycle.resolved_at - opened).total_seconds()))
+        request = state.lifecycle.resolve_request
+        updates.append(INCIDENT_FALSE_POSITIVE.value_set(bool(request and request.false_positive)))
+    return updates

@@ -22,6 +22,7 @@ from config.settings import Settings
 from workers.cli.commands import incident_commands
 from workers.cli.errors import CliError
 from workers.cli.notify import notify_app
+from workers.cli.postmortem import postmortem_app
 from workers.cli.processes import process_commands
 from workers.cli.steering import steering_commands
 from workers.logs import LogFormatError
@@ -73,6 +74,7 @@ app.add_typer(incident_commands)
 app.add_typer(steering_commands)
 app.add_typer(policy_app, name="policy")
 app.add_typer(notify_app, name="notify")
+app.add_typer(postmortem_app, name="postmortem")
 
 
 def main() -> None:
