@@ -24,6 +24,7 @@ from workers.cli.errors import CliError
 from workers.cli.notify import notify_app
 from workers.cli.postmortem import postmortem_app
 from workers.cli.processes import process_commands
+from workers.cli.report import report_commands
 from workers.cli.steering import steering_commands
 from workers.logs import LogFormatError
 from workers.policy_cli import policy_app
@@ -72,6 +73,7 @@ def global_options(
 app.add_typer(process_commands)
 app.add_typer(incident_commands)
 app.add_typer(steering_commands)
+app.add_typer(report_commands)
 app.add_typer(policy_app, name="policy")
 app.add_typer(notify_app, name="notify")
 app.add_typer(postmortem_app, name="postmortem")
