@@ -4,6 +4,7 @@ matplotlib with the Agg backend: no display, no GUI toolkit, the same picture on
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import matplotlib
@@ -11,20 +12,23 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+from matplotlib.dates import MO, DateFormatter, WeekdayLocator
+from matplotlib.ticker import MaxNLocator
 
 from workers.reports.aggregate import Report
 
 SEVERITY_COLOURS = {"SEV-1": "#c0392b", "SEV-2": "#e67e22", "SEV-3": "#2980b9", "SEV-4": "#7f8c8d"}
 
 
-def _by_week(report: Report, measure: str) -> dict[str, tuple[list[str], list[float]]]:
-    series: dict[str, tuple[list[str], list[float]]] = {}
-    for point in report.weekly:
+def _by_week(report: Report, measure: str) -> dict[str, tuple[list[date], list[float]]]:
+    """Per severity, the weeks in date order (a date axis, so weeks of different severities line up)."""
+    series: dict[str, tuple[list[date], list[float]]] = {}
+    for point in sorted(report.weekly, key=lambda point: point.week):
         value = getattr(point, measure)
         if value is None:
             continue
         weeks, values = series.setdefault(point.severity, ([], []))
-        weeks.append(f"{point.week:%Y-%m-%d}")
+        weeks.append(point.week)
         values.append(value / 60)
     return series
 
@@ -45,6 +49,8 @@ def write_chart(report: Report, path: Path) -> Path:
         axes.set_title(title)
         axes.set_ylabel("minutes")
         axes.set_xlabel("week starting")
+        axes.xaxis.set_major_locator(WeekdayLocator(byweekday=MO))
+        axes.xaxis.set_major_formatter(DateFormatter("%Y-%m-%d"))
         axes.tick_params(axis="x", labelrotation=30)
         if series:
             axes.legend()
@@ -54,6 +60,7 @@ def write_chart(report: Report, path: Path) -> Path:
     overdue.bar(list(owners) or ["nobody"], list(owners.values()) or [0], color="#8e44ad")
     overdue.set_title("Overdue action items by owner")
     overdue.set_ylabel("items")
+    overdue.yaxis.set_major_locator(MaxNLocator(integer=True))
     if not report.action_items.available:
         overdue.text(
             0.5, 0.5, "action items unavailable", ha="center", va="center", transform=overdue.transAxes
