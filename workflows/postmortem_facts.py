@@ -140,9 +140,10 @@ def policy_version(policy: Policy) -> str:
 
 
 def seconds_between(start: datetime | None, end: datetime | None) -> float | None:
+    """Whole seconds: what a document shows, and the same number however many milliseconds a step took."""
     if start is None or end is None:
         return None
-    return max((end - start).total_seconds(), 0.0)
+    return float(max(round((end - start).total_seconds()), 0))
 
 
 def ack_deadline_seconds(policy: Policy | None, severity: Severity | None) -> float | None:
@@ -190,10 +191,17 @@ def approval_waits(actions: list[ActionView], until: datetime | None) -> list[Ap
     return waits
 
 
+def is_page(event: TimelineEvent) -> bool:
+    """A page the duty engine sent (the first one, or a higher level's); a human's `escalate` request is an
+    ESCALATED event too, but a decision, not a page: the page it causes is recorded on its own."""
+    return event.kind is EventKind.PAGED or (event.kind is EventKind.ESCALATED and "duty" in event.details)
+
+
 def escalations(timeline: list[TimelineEvent]) -> list[Escalation]:
+    """Pages beyond the first: levels engaged by the ack chain, by time, or by a human's request."""
     found = []
     for event in timeline:
-        if event.kind is not EventKind.ESCALATED:
+        if event.kind is not EventKind.ESCALATED or not is_page(event):
             continue
         level = event.details.get("level")
         if level is None and (match := _LEVEL.search(event.summary)):
@@ -221,7 +229,7 @@ def decision_points(timeline: list[TimelineEvent]) -> list[DecisionPoint]:
                 sources.append(event.actor)
         elif event.kind in (EventKind.CLASSIFIED, EventKind.RECLASSIFIED):
             severity = event.details.get("severity") or _severity_in(event.summary) or severity
-        elif event.kind in (EventKind.PAGED, EventKind.ESCALATED) and event.details.get("delivered", True):
+        elif is_page(event) and event.details.get("delivered", True):
             paged += 1
         elif event.kind is EventKind.ACKNOWLEDGED:
             acknowledged = True
@@ -341,7 +349,7 @@ def compute_facts(
         time_to_resolve_seconds=seconds_between(opened, resolved),
         ack_deadline_seconds=ack_target,
         acknowledged_within_deadline=(to_ack <= ack_target) if to_ack is not None and ack_target else None,
-        pages=sum(1 for event in timeline if event.kind is EventKind.PAGED),
+        pages=sum(1 for event in timeline if is_page(event)),
         paged=list(status.paged),
         escalations=found_escalations,
         highest_level=max([status.escalation_level, *(e.level or 0 for e in found_escalations)], default=0),

@@ -37,8 +37,9 @@ def sev1_incident() -> IncidentState:
     record(minutes(1), EventKind.ALERT, "grafana", "firing: checkout 5xx")
     record(minutes(1), EventKind.CORRELATED, "grafana", "joined: depends on inventory-db")
     record(minutes(1), EventKind.CLASSIFIED, "system", "SEV-1: all users", severity="SEV-1")
-    record(minutes(1), EventKind.PAGED, "system", "paged level 1: ana (ack within 15m)", level=1)
-    record(minutes(16), EventKind.ESCALATED, "system", "paged level 2: mia (no ack in 15m)", level=2)
+    record(minutes(1), EventKind.PAGED, "system", "paged level 1: ana (ack within 15m)", level=1, duty="p1")
+    record(minutes(15), EventKind.ESCALATED, "kim", "escalation to level 2 requested: need the DBA")
+    record(minutes(16), EventKind.ESCALATED, "system", "paged level 2: mia (no ack in 15m)", level=2, duty="p2")
     record(minutes(20), EventKind.ACKNOWLEDGED, "ana", "acknowledged")
     record(minutes(50), EventKind.MITIGATED, "ana", "mitigated: failover")
     record(minutes(90), EventKind.RESOLVED, "ana", "resolved")
@@ -83,7 +84,8 @@ def test_ack_is_judged_against_the_policy_target_of_the_severity() -> None:
 
 def test_pages_escalations_and_what_was_known_at_each_decision() -> None:
     facts = compute_facts(status_view(sev1_incident(), []))
-    assert facts.pages == 1 and [e.level for e in facts.escalations] == [2] and facts.highest_level == 2
+    # The human's request is a decision, not a page: the page it caused is the one escalation counted.
+    assert facts.pages == 2 and [e.level for e in facts.escalations] == [2] and facts.highest_level == 2
     assert facts.alert_sources == {"alertmanager": 1, "grafana": 1} and facts.correlated_alerts == 1
     ack = next(point for point in facts.decision_points if point.decision == "acknowledged")
     assert (ack.known.alerts, ack.known.severity, ack.known.paged, ack.known.acknowledged) == (
