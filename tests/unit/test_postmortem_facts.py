@@ -39,7 +39,9 @@ def sev1_incident() -> IncidentState:
     record(minutes(1), EventKind.CLASSIFIED, "system", "SEV-1: all users", severity="SEV-1")
     record(minutes(1), EventKind.PAGED, "system", "paged level 1: ana (ack within 15m)", level=1, duty="p1")
     record(minutes(15), EventKind.ESCALATED, "kim", "escalation to level 2 requested: need the DBA")
-    record(minutes(16), EventKind.ESCALATED, "system", "paged level 2: mia (no ack in 15m)", level=2, duty="p2")
+    record(
+        minutes(16), EventKind.ESCALATED, "system", "paged level 2: mia (no ack in 15m)", level=2, duty="p2"
+    )
     record(minutes(20), EventKind.ACKNOWLEDGED, "ana", "acknowledged")
     record(minutes(50), EventKind.MITIGATED, "ana", "mitigated: failover")
     record(minutes(90), EventKind.RESOLVED, "ana", "resolved")
