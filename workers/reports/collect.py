@@ -32,6 +32,8 @@ MAX_INCIDENTS = 2000  # a report over more reads visibility only for the rest (c
 QUERIED_AT_ONCE = 8
 # The action-item workflows (issue 10's other half) register these; a namespace without them has no items.
 ACTION_ITEM_ATTRIBUTES = ("ActionItemStatus", "ActionItemOwner", "ActionItemDue", "ActionItemPriority")
+# Running items only: a done or cancelled item's workflow has completed.
+ACTION_ITEMS_QUERY = "WorkflowType = 'ActionItemWorkflow' AND ExecutionStatus = 'Running'"
 ACTION_ITEM_STATUS = SearchAttributeKey.for_keyword("ActionItemStatus")
 ACTION_ITEM_OWNER = SearchAttributeKey.for_keyword("ActionItemOwner")
 ACTION_ITEM_PRIORITY = SearchAttributeKey.for_keyword("ActionItemPriority")
@@ -148,7 +150,7 @@ async def read_action_items(client: Client) -> tuple[list[ActionItemRecord] | No
     )
     items = []
     try:
-        async for execution in client.list_workflows("ActionItemStatus IS NOT NULL", limit=MAX_INCIDENTS):
+        async for execution in client.list_workflows(ACTION_ITEMS_QUERY, limit=MAX_INCIDENTS):
             items.append(_item_of(execution.typed_search_attributes, due_is_datetime))
     except RPCError as error:
         return None, f"action items could not be listed: {error.message}"
