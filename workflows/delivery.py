@@ -22,7 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.durations import format_duration
     from workflows.messages.activities import ActivityName
     from workflows.messages.notifications import ChannelAttempt, DeliveryResult, Notification
-    from workflows.routing import RouteGroup, Routing
+    from workflows.routing import BROADCAST_LABEL, RouteGroup, Routing
 
 # One attempt's limit. A channel's own answer timeout must fit inside it (config/channels.py refuses one that
 # does not): an attempt timed out by Temporal is retried while its HTTP call may still deliver.
@@ -72,6 +72,7 @@ async def _deliver_group(
 ) -> list[ChannelAttempt]:
     tried: list[ChannelAttempt] = []
     label = f"/{group.label}" if group.label else ""
+    broadcast = group.label.startswith(BROADCAST_LABEL)
     for channel in group.channels:
         notification = draft.model_copy(
             update={
@@ -93,12 +94,12 @@ async def _deliver_group(
         except ActivityError as error:
             detail, attempts = _failure(error, retry, budget)
             tried.append(ChannelAttempt(channel=channel, recipients=group.names, outcome="failed",
-                                        detail=detail, attempts=attempts))  # fmt: skip
+                                        detail=detail, attempts=attempts, broadcast=broadcast))  # fmt: skip
             continue
         outcome = "sent" if result.delivered else result.outcome
         attempts = result.tried[-1].attempts if result.tried else 1
         tried.append(ChannelAttempt(channel=channel, recipients=group.names, outcome=outcome,
-                                    detail=result.detail, attempts=attempts))  # fmt: skip
+                                    detail=result.detail, attempts=attempts, broadcast=broadcast))  # fmt: skip
         if outcome in ("sent", "unknown"):
             break
     return tried

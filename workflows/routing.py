@@ -119,6 +119,9 @@ def recipient_contacts(roster: Roster, name: str) -> Recipient:
     return Recipient(name=name, email=person.email, slack_user_id=person.slack_user_id, phone=person.phone)
 
 
+BROADCAST_LABEL = "broadcast-"
+
+
 def plan_routes(
     routing: Routing,
     roster: Roster,
@@ -141,7 +144,7 @@ def plan_routes(
     for index, rule in enumerate(routing.broadcasts):
         # A broadcast goes out whoever the recipients are: only team, severity and kind select it.
         if rule.model_copy(update={"recipients": []}).matches("", team, severity, kind):
-            label = f"broadcast-{index}"
+            label = f"{BROADCAST_LABEL}{index}"
             planned.append(RouteGroup(recipients=everyone, channels=rule.channels, label=label))
     if len(planned) > 1:
         for group in planned:

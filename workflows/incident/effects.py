@@ -108,9 +108,10 @@ class Effects:
         people = self.resolve_targets(duty.targets)
         response = self.state.response
         if duty.kind == DutyKind.PAGE and not await self._page(duty, people):
-            # Failed on every channel: not engaged, not done; the engine offers it again after a backoff.
+            # Someone was not reached: not done; the engine offers it again after a backoff, for them only.
             response.duties_failed.setdefault(duty.id, []).append(workflow.now())
             if duty.attempt >= self.policy.escalation.page_retry.attempts:
+                response.page_reached.pop(duty.id, None)
                 self.record(
                     EventKind.WARNING, SYSTEM, f"{duty.description}: gave up after {duty.attempt} tries"
                 )
@@ -119,6 +120,7 @@ class Effects:
                 await self._send_duty(duty, people)
             response.duties_done.append(duty.id)
             response.duties_failed.pop(duty.id, None)
+            response.page_reached.pop(duty.id, None)
         self._forget_finished_duties()
         self._changed()
 
@@ -142,7 +144,9 @@ class Effects:
         ]  # fmt: skip
 
     async def _page(self, duty: Obligation, people: list[str]) -> bool:
-        """True when the page reached someone (sent, or unknown: a channel that may have delivered)."""
+        """True when the page reached everyone it was for (sent, or unknown: a channel that may have
+        delivered). A retry of a page that reached some of them pages only the others, so nobody gets the
+        same page twice over two channels."""
         level = duty.level or 1
         if not people:
             people = self.policy.escalation.fallback_targets
@@ -150,18 +154,26 @@ class Effects:
                 EventKind.WARNING, SYSTEM, f"level {level} resolves to nobody; paging {', '.join(people)}"
             )
         response = self.state.response
+        already = response.page_reached.get(duty.id, [])
         # Who was paged is recorded when the page starts, in the order duties start (level 1 first), so pages
         # running side by side leave the same list whichever channel answers first.
         response.paged += [person for person in people if person not in response.paged]
         first = level == 1 and 1 not in response.engaged_levels
         delivery = await self.notify(
             duty.id, NotificationKind.PAGE if first else NotificationKind.ESCALATION, people,
-            wording.page_subject(self.state), wording.page_body(duty.description),
+            wording.page_subject(self.state), wording.page_body(duty.description), skip=already,
         )  # fmt: skip
         reached = delivery.outcome != "failed"
         if reached and level not in response.engaged_levels:
             response.engaged_levels.append(level)
-        outcome = "paged" if reached else f"page FAILED on every channel (try {duty.attempt}) for"
+        if reached:
+            outcome = "paged"
+        elif delivery.reached:
+            response.page_reached[duty.id] = already + delivery.reached
+            missed = [person for person in people if person not in already + delivery.reached]
+            outcome = f"page FAILED for {', '.join(missed)} (try {duty.attempt}; retried for them only) at"
+        else:
+            outcome = f"page FAILED on every channel (try {duty.attempt}) for"
         self.record(
             EventKind.PAGED if first else EventKind.ESCALATED, SYSTEM,
             f"{outcome} level {level}: {', '.join(people)} ({duty.description})",
@@ -198,12 +210,14 @@ class Effects:
 
     async def notify(
         self, step: str, kind: NotificationKind, recipients: list[str], subject: str, body: str,
-        **facts: str,
+        skip: list[str] | None = None, **facts: str,
     ) -> DeliveryResult:  # fmt: skip
         """Deliver over the routed channels (fallback per person/role) and record what happened.
 
         The idempotency key is `<occurrence>/<step>`: stable across activity retries and continue-as-new,
-        new for a recurrence under the same incident id (so receivers never drop its pages as duplicates)."""
+        new for a recurrence under the same incident id (so receivers never drop its pages as duplicates).
+        `skip`: people a previous try of this step reached; their groups are left out, the others keep the
+        labels (and so the keys) of that first try."""
         policy, state = self.policy, self.state
         draft = Notification(
             idempotency_key=f"{state.occurrence}/{step}", incident_id=state.incident_id,
@@ -215,6 +229,8 @@ class Effects:
             policy.routing, policy.roster, policy.page_channel, recipients, state.cause.service,
             state.severity, kind,
         )  # fmt: skip
+        if skip:
+            groups = [group for group in groups if not set(group.names) <= set(skip)]
         delivery = await deliver(draft, step, groups, policy.routing)
         state.deliveries.append(delivery)
         del state.deliveries[:-DELIVERIES_KEPT]

@@ -78,6 +78,10 @@ class Response(Contract):
     duties_failed: dict[str, list[datetime]] = Field(
         default_factory=dict, description="duty id -> when its delivery failed on every channel"
     )
+    page_reached: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="page duty id -> people its failed attempts did reach: a retry pages only the others",
+    )
 
 
 class PostedUpdate(Contract):

@@ -68,6 +68,7 @@ class ChannelAttempt(Contract):
     outcome: DeliveryOutcome
     detail: str
     attempts: int = Field(default=1, description="activity attempts on this channel (retries + 1)")
+    broadcast: bool = Field(default=False, description="a broadcast copy, not the recipients' own message")
 
 
 class DeliveryResult(Contract):
@@ -85,3 +86,13 @@ class DeliveryResult(Contract):
     @property
     def fell_back(self) -> bool:
         return len(self.tried) > 1
+
+    @property
+    def reached(self) -> list[str]:
+        """Recipients whose own message went out (sent, or unknown: it may have), whatever happened to others;
+        a broadcast copy reaches a room, not a person."""
+        names: list[str] = []
+        for attempt in self.tried:
+            if attempt.outcome != "failed" and not attempt.broadcast:
+                names += [name for name in attempt.recipients if name not in names]
+        return names
