@@ -17,7 +17,7 @@ from temporalio.service import RPCError
 from workers.reports.aggregate import ActionItemRecord, IncidentRecord
 from workflows.messages.common import Severity
 from workflows.messages.status import EventKind, IncidentStatus
-from workflows.postmortem_facts import approval_waits
+from workflows.postmortem_facts import approval_waits, is_page
 from workflows.search_attributes import (
     INCIDENT_FALSE_POSITIVE,
     INCIDENT_MTTA,
@@ -168,7 +168,11 @@ def _item_of(attributes: Any, due_is_datetime: bool) -> ActionItemRecord:
 
 
 def pages_of(status: IncidentStatus) -> int:
-    """Pages sent: the first page and every escalation page (counted over the whole occurrence, archive too)."""
+    """Pages sent: the first page and every escalation page. Exact from the timeline when the status still
+    carries all of it; for a long incident (older events archived) from the per-kind counts, which also count a
+    human's `escalate` request."""
+    if status.timeline_total <= len(status.timeline):
+        return sum(1 for event in status.timeline if is_page(event))
     return status.event_counts.get(EventKind.PAGED.value, 0) + status.event_counts.get(
         EventKind.ESCALATED.value, 0
     )
