@@ -75,10 +75,16 @@ class ApprovalWait(BaseModel):
 
 
 class Escalation(BaseModel):
+    """One page (the first, or a level beyond it) and how long it waited for the acknowledgement."""
+
     at: datetime
     level: int | None
     actor: str
     summary: str
+    first: bool = Field(default=False, description="the first page; the others are escalations")
+    acknowledged_after_seconds: float | None = Field(
+        default=None, description="None: sent after the acknowledgement, or never acknowledged"
+    )
 
 
 class ImpactFacts(BaseModel):
@@ -118,6 +124,7 @@ class PostmortemFacts(BaseModel):
     ack_deadline_seconds: float | None
     acknowledged_within_deadline: bool | None
     pages: int
+    page_log: list[Escalation]
     paged: list[str]
     escalations: list[Escalation]
     highest_level: int
@@ -197,16 +204,20 @@ def is_page(event: TimelineEvent) -> bool:
     return event.kind is EventKind.PAGED or (event.kind is EventKind.ESCALATED and "duty" in event.details)
 
 
-def escalations(timeline: list[TimelineEvent]) -> list[Escalation]:
-    """Pages beyond the first: levels engaged by the ack chain, by time, or by a human's request."""
+def page_log(timeline: list[TimelineEvent], acknowledged_at: datetime | None) -> list[Escalation]:
+    """Every page the duty engine sent, with its level and how long it waited for the acknowledgement."""
     found = []
-    for event in timeline:
-        if event.kind is not EventKind.ESCALATED or not is_page(event):
-            continue
+    for event in filter(is_page, timeline):
         level = event.details.get("level")
         if level is None and (match := _LEVEL.search(event.summary)):
             level = int(match.group(1))
-        found.append(Escalation(at=event.at, level=level, actor=event.actor, summary=event.summary))
+        waited = (
+            seconds_between(event.at, acknowledged_at)
+            if acknowledged_at and acknowledged_at >= event.at
+            else None
+        )
+        found.append(Escalation(at=event.at, level=level, actor=event.actor, summary=event.summary,
+                                first=event.kind is EventKind.PAGED, acknowledged_after_seconds=waited))  # fmt: skip
     return found
 
 
@@ -320,7 +331,8 @@ def compute_facts(
     )
     ack_target = ack_deadline_seconds(policy, status.severity)
     to_ack = seconds_between(opened, status.acknowledged_at)
-    found_escalations = escalations(timeline)
+    pages = page_log(timeline, status.acknowledged_at)
+    found_escalations = [page for page in pages if not page.first]
     alert_events = [e for e in timeline if e.kind is EventKind.ALERT and not e.details.get("recurrence")]
     sources: dict[str, int] = {}
     for event in alert_events:
@@ -349,7 +361,8 @@ def compute_facts(
         time_to_resolve_seconds=seconds_between(opened, resolved),
         ack_deadline_seconds=ack_target,
         acknowledged_within_deadline=(to_ack <= ack_target) if to_ack is not None and ack_target else None,
-        pages=sum(1 for event in timeline if is_page(event)),
+        pages=len(pages),
+        page_log=pages,
         paged=list(status.paged),
         escalations=found_escalations,
         highest_level=max([status.escalation_level, *(e.level or 0 for e in found_escalations)], default=0),

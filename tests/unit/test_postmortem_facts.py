@@ -88,6 +88,8 @@ def test_pages_escalations_and_what_was_known_at_each_decision() -> None:
     facts = compute_facts(status_view(sev1_incident(), []))
     # The human's request is a decision, not a page: the page it caused is the one escalation counted.
     assert facts.pages == 2 and [e.level for e in facts.escalations] == [2] and facts.highest_level == 2
+    # Each page waited for the acknowledgement at 20m: the first for 19 minutes, the level-2 page for 4.
+    assert [page.acknowledged_after_seconds for page in facts.page_log] == [19 * 60, 4 * 60]
     assert facts.alert_sources == {"alertmanager": 1, "grafana": 1} and facts.correlated_alerts == 1
     ack = next(point for point in facts.decision_points if point.decision == "acknowledged")
     assert (ack.known.alerts, ack.known.severity, ack.known.paged, ack.known.acknowledged) == (
