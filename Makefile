@@ -8,6 +8,8 @@ BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 # The intake's real-sender test drives Debian's Prometheus Alertmanager, installed the same way.
 ALERTMANAGER := /usr/bin/prometheus-alertmanager
+# The compose deployment's Prometheus config is checked with Debian's promtool (package prometheus).
+PROMTOOL := /usr/bin/promtool
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 .PHONY: run test lint typecheck install install-test clean
@@ -44,7 +46,11 @@ $(ALERTMANAGER):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus-alertmanager
 
-test: lint typecheck $(CHROMIUM) $(ALERTMANAGER)
+$(PROMTOOL):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus
+
+test: lint typecheck $(CHROMIUM) $(ALERTMANAGER) $(PROMTOOL)
 	$(BIN)/pytest
 
 clean:

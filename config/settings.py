@@ -8,6 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict
 
+from config.temporal_connection import TemporalConnection
 from workflows.messages.common import TASK_QUEUE
 
 ENVIRONMENT_VARIABLES = {
@@ -40,6 +41,7 @@ class Settings(BaseModel):
     retention: str = "90d"
     metrics_address: str = "127.0.0.1:9464"
     log_level: str = "INFO"
+    connection: TemporalConnection = TemporalConnection()  # TLS / API key: config/temporal_connection.py
 
     @property
     def postmortems(self) -> Path:
@@ -65,4 +67,5 @@ class Settings(BaseModel):
         for variable, field in names.items():
             if variable in env:
                 values[field] = env[variable]
+        values["connection"] = TemporalConnection.from_env(env)
         return cls.model_validate(values)

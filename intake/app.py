@@ -1,4 +1,5 @@
-"""The intake's ASGI app: one POST route per sender format, /healthz and /openapi.json.
+"""The intake's ASGI app: one POST route per sender format, the issue-tracker routes that complete action items
+(intake/trackers.py), /healthz and /openapi.json.
 
 Every request runs the same short path: authenticate -> read a size-limited body -> the format's reader ->
 hand off to Temporal -> 202. Errors a sender can cause are 4xx JSON naming the field; Temporal being
@@ -24,6 +25,7 @@ from intake.handoff import Handoff, HandoffReport, TemporalUnavailable
 from intake.openapi import openapi_document
 from intake.routes import ROUTES, Reading, Route
 from intake.sns import SnsVerifier
+from intake.trackers import ItemCloser, tracker_routes
 
 RETRY_AFTER_SECONDS = "5"
 log = logging.getLogger("warroom.intake")
@@ -56,6 +58,7 @@ def create_app(config: IntakeConfig, handoff: Handoff, sns: SnsVerifier | None =
         return JSONResponse(spec)
 
     routes = [StarletteRoute(r.path, endpoint(r), methods=["POST"], name=r.name) for r in ROUTES]
+    routes += tracker_routes(config, ItemCloser(handoff.client))  # issue trackers complete action items
     routes += [
         StarletteRoute("/healthz", healthz, methods=["GET"]),
         StarletteRoute("/openapi.json", openapi, methods=["GET"]),

@@ -75,3 +75,29 @@ def require_grafana_signature(headers: Headers, raw: bytes, secret: SecretStr | 
 def require_routing_key(routing_key: str, keys: tuple[SecretStr, ...]) -> None:
     if not keys or not matches(routing_key, keys):
         raise IntakeError(403, "routing_key", "not a configured integration key")
+
+
+def require_hub_signature(
+    headers: Headers, raw: bytes, secret: SecretStr | None, header: str, what: str
+) -> None:
+    """GitHub's `X-Hub-Signature-256` and Jira's `X-Hub-Signature`: `sha256=` + hex HMAC-SHA256 of the raw body."""
+    if secret is None:
+        raise IntakeError(403, header, f"the intake has no {what} webhook secret configured")
+    signature = headers.get(header)
+    if not signature:
+        raise IntakeError(401, header, f"missing; this intake requires the {what} webhook's signature")
+    expected = "sha256=" + hmac.new(secret.get_secret_value().encode(), raw, hashlib.sha256).hexdigest()
+    if not hmac.compare_digest(signature.strip().lower().encode(), expected.encode()):
+        raise IntakeError(403, header, "does not match the body")
+
+
+def require_query_secret(presented: str | None, secret: SecretStr | None, what: str) -> None:
+    """A shared secret in the webhook URL, for Jira sites that cannot sign (Data Center, app webhooks)."""
+    if secret is None:
+        raise IntakeError(403, "secret", f"the intake has no {what} webhook secret configured")
+    if not presented:
+        raise IntakeError(
+            401, "X-Hub-Signature", "missing; sign the webhook with its secret (or add ?secret=)"
+        )
+    if not matches(presented, (secret,)):
+        raise IntakeError(403, "secret", "not accepted")

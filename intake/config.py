@@ -19,6 +19,10 @@ ENVIRONMENT_VARIABLES = {
     "WARROOM_INTAKE_ADDRESS": f"host:port the intake listens on (default {DEFAULT_ADDRESS})",
     "WARROOM_INTAKE_MAX_BODY_BYTES": f"largest accepted request body (default {DEFAULT_MAX_BODY})",
     "WARROOM_INTAKE_GRAFANA_HMAC_SECRET": "when set, Grafana requests must carry a valid HMAC signature",
+    "WARROOM_INTAKE_GITHUB_WEBHOOK_SECRET": "the secret of the GitHub `issues` webhook (X-Hub-Signature-256) that "
+    "completes action items; unset: /trackers/github refuses every request",
+    "WARROOM_INTAKE_JIRA_WEBHOOK_SECRET": "the secret of the Jira issue webhook (X-Hub-Signature, or ?secret= "
+    "where Jira cannot sign); unset: /trackers/jira refuses every request",
     "WARROOM_INTAKE_PAGERDUTY_ROUTING_KEYS": "accepted PagerDuty routing keys, comma-separated "
     "(default: the intake tokens)",
     "WARROOM_INTAKE_SNS_TOPICS": "accepted SNS topic ARNs, comma-separated (default: any topic)",
@@ -42,6 +46,8 @@ class IntakeConfig(BaseModel):
     max_body_bytes: int = Field(default=DEFAULT_MAX_BODY, ge=1024)
     max_in_flight: int = Field(default=256, ge=1)
     grafana_hmac_secret: SecretStr | None = None
+    github_webhook_secret: SecretStr | None = None
+    jira_webhook_secret: SecretStr | None = None
     pagerduty_routing_keys: tuple[SecretStr, ...] = ()
     sns_topics: tuple[str, ...] = ()
     correlation_window: timedelta = timedelta(minutes=5)
@@ -70,8 +76,13 @@ class IntakeConfig(BaseModel):
             values["max_in_flight"] = env["WARROOM_INTAKE_MAX_IN_FLIGHT"]
         if env.get("WARROOM_INTAKE_MAX_BODY_BYTES"):
             values["max_body_bytes"] = env["WARROOM_INTAKE_MAX_BODY_BYTES"]
-        if env.get("WARROOM_INTAKE_GRAFANA_HMAC_SECRET"):
-            values["grafana_hmac_secret"] = SecretStr(env["WARROOM_INTAKE_GRAFANA_HMAC_SECRET"])
+        for variable, name in (
+            ("WARROOM_INTAKE_GRAFANA_HMAC_SECRET", "grafana_hmac_secret"),
+            ("WARROOM_INTAKE_GITHUB_WEBHOOK_SECRET", "github_webhook_secret"),
+            ("WARROOM_INTAKE_JIRA_WEBHOOK_SECRET", "jira_webhook_secret"),
+        ):
+            if env.get(variable):
+                values[name] = SecretStr(env[variable])
         for variable, name in (
             ("WARROOM_INTAKE_CORRELATION_WINDOW", "correlation_window"),
             ("WARROOM_INTAKE_REPEAT_WINDOW", "repeat_window"),

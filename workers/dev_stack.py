@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import os
-import re
 import signal
 import socket
 import sys
@@ -33,8 +32,10 @@ from temporalio.runtime import Runtime
 from temporalio.service import RPCError
 
 from config.settings import Settings
+from config.temporal_connection import TemporalConnection
 from workers.binaries import find_binary
 from workers.client import connect, metrics_runtime
+from workers.connect_errors import describe_connect_failure
 from workers.logs import configure_logging
 from workflows.durations import format_duration
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
@@ -369,7 +370,8 @@ async def run_worker(settings: Settings, announce: Announce) -> None:
         client = await connect(settings, runtime)
     except RuntimeError as error:  # how the SDK reports "Failed client connect"
         raise StackError(
-            f"cannot reach Temporal at {settings.temporal_address}: {transport_reason(error)}"
+            f"cannot reach Temporal at {settings.temporal_address}: "
+            f"{transport_reason(error, settings.connection)}"
         ) from None
     metrics = f", metrics http://{settings.metrics_address}/metrics" if settings.metrics_address else ""
     announce(f"worker on task queue '{settings.task_queue}' at {settings.temporal_address}{metrics}")
@@ -377,13 +379,9 @@ async def run_worker(settings: Settings, announce: Announce) -> None:
     announce("worker stopped.")
 
 
-def transport_reason(error: Exception) -> str:
-    """The human part of the SDK's connection error, e.g. 'Connection refused' out of a tonic error dump."""
-    text = str(error)
-    found = re.search(r'message: "([^"]+)"', text)
-    if found:
-        return found.group(1)
-    return text.removeprefix("Failed client connect: ")[:300]
+def transport_reason(error: Exception, connection: TemporalConnection | None = None) -> str:
+    """The human part of the SDK's connection error (e.g. 'Connection refused', or which TLS setting to fix)."""
+    return describe_connect_failure(error, connection or TemporalConnection())
 
 
 def _metrics_bind(address: str) -> tuple[str, int] | None:

@@ -3,23 +3,29 @@ file of the embedded stack, and the process loop. The service itself lives in in
 
 from __future__ import annotations
 
+import asyncio
 import os
 import secrets
 from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr, ValidationError
+from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
+from temporalio.service import RPCError
 
 from config.settings import Settings
 from intake.config import IntakeConfig
 from intake.server import IntakeStartError
 from intake.service import serve_intake
+from workers.client import connect
+from workers.connect_errors import describe_connect_failure
 from workflows.messages.validation import describe_validation_error
 
 TOKEN_FILE = "intake-token"
+PROBE_TIMEOUT = timedelta(seconds=10)
 # An error names the variable the user set, not the field it became.
 SETTING_VARIABLES = {
     "port": "WARROOM_INTAKE_ADDRESS (port)",
@@ -64,6 +70,19 @@ def stack_intake_config(settings: Settings) -> tuple[IntakeConfig, str]:
     return config.model_copy(update={"tokens": (token,)}), f"token in {path}"
 
 
+async def warn_if_unreachable(client: Client, settings: Settings, announce: Callable[[str], None]) -> None:
+    """One look at Temporal after start: the intake keeps serving (503 until Temporal answers), but a wrong
+    address or TLS setting is said at once, with the setting to fix, instead of only as 503s to senders."""
+    try:
+        await client.workflow_service.get_system_info(GetSystemInfoRequest(), timeout=PROBE_TIMEOUT)
+    except (RuntimeError, RPCError) as error:
+        reason = describe_connect_failure(error, settings.connection)
+        announce(
+            f"warning: Temporal at {settings.temporal_address} does not answer yet ({reason}); "
+            f"alerts get 503 + Retry-After until it does"
+        )
+
+
 async def run_intake(
     settings: Settings, stop_wait: Callable[[], Awaitable[Any]], announce: Callable[[str], None]
 ) -> None:
@@ -72,18 +91,15 @@ async def run_intake(
     config = intake_config_from_env()
     if not config.tokens:
         raise IntakeConfigError("set WARROOM_INTAKE_TOKEN (every sender must present a token)")
-    client = await Client.connect(
-        settings.temporal_address,
-        namespace=settings.namespace,
-        data_converter=pydantic_data_converter,
-        lazy=True,
-    )
+    client = await connect(settings, lazy=True)
     try:
         async with serve_intake(client, settings.task_queue, config) as url:
             announce(
                 f"intake on {url} -> Temporal {settings.temporal_address}, task queue {settings.task_queue}"
             )
+            probe = asyncio.create_task(warn_if_unreachable(client, settings, announce))
             await stop_wait()
+            probe.cancel()
     except IntakeStartError as error:
         raise IntakeConfigError(str(error)) from None
     announce("intake stopped.")

@@ -11,11 +11,21 @@ from temporalio.worker import Worker
 from activities import build_activities
 from adapters.notify.base import Notifier
 from config.settings import Settings
+from workflows.action_item.workflow import ActionItemWorkflow
 from workflows.aftercare import AftercareWorkflow
 from workflows.correlation import AlertCorrelationWorkflow
 from workflows.incident.workflow import IncidentWorkflow
+from workflows.review.workflow import PostmortemReviewWorkflow
 
-WORKFLOWS = [IncidentWorkflow, AftercareWorkflow, AlertCorrelationWorkflow]
+# AftercareWorkflow stays registered for the aftercare runs incidents started before the post-mortem review
+# took over its duties (workflows/review); new incidents start PostmortemReviewWorkflow instead.
+WORKFLOWS = [
+    IncidentWorkflow,
+    PostmortemReviewWorkflow,
+    ActionItemWorkflow,
+    AftercareWorkflow,
+    AlertCorrelationWorkflow,
+]
 # Parked incidents cost ~200 KB each in the cache; beyond this they are replayed on wake-up instead.
 MAX_CACHED_WORKFLOWS = 500
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)

@@ -70,6 +70,9 @@ class DutyRule(StrEnum):
     BUSINESS = "business"
     REGULATORY = "regulatory"
     STATUS_CADENCE = "status_cadence"
+    POSTMORTEM_REVIEW = (
+        "postmortem_review"  # the review's reminders and overdue escalations (workflows/review)
+    )
 
 
 SNOOZABLE = {DutyKind.PAGE, DutyKind.NOTICE, DutyKind.NUDGE}

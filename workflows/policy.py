@@ -19,6 +19,7 @@ from pydantic import (
     model_validator,
 )
 
+from workflows.analysis_policy import AnalysisPolicy
 from workflows.durations import NonNegativeDuration, PositiveDuration, format_duration
 from workflows.messages.common import Contract, RoleName, Severity
 from workflows.roster import WEEKDAYS, Roster, Weekday
@@ -313,4 +314,7 @@ class Policy(Contract):
     detection_timeout: PositiveDuration = Field(
         default=timedelta(hours=1),
         description="an incident that receives no valid alert or declaration within this closes itself",
+    )
+    analysis: AnalysisPolicy = Field(
+        default_factory=AnalysisPolicy, description="the post-mortem review and its action items"
     )

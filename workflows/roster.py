@@ -33,6 +33,9 @@ class Person(Contract):
     slack_user_id: str | None = Field(default=None, description="for @-mentions in Slack messages")
     phone: str | None = None
     channels: list[str] = Field(default_factory=list, description="channels to reach this person, in order")
+    manager: str | None = Field(
+        default=None, description="who hears about this person's overdue action items (a person's name)"
+    )
 
 
 class Shift(Contract):
@@ -79,6 +82,15 @@ class Roster(Contract):
     functions: dict[str, list[str]] = Field(
         default_factory=dict, description="named groups: customer_support, executives, compliance, ..."
     )
+
+    def manager_of(self, person: str, service: str | None = None) -> str | None:
+        """The person's own manager, else the engineering manager of the team owning `service`."""
+        spec = self.people.get(person)
+        if spec is not None and spec.manager:
+            return spec.manager
+        team = self.teams.get(self.team_of(service) or "")
+        manager = team.engineering_manager if team else None
+        return manager if manager != person else None
 
     def team_of(self, service: str | None) -> str | None:
         """The team that owns a service, if any."""

@@ -1,4 +1,6 @@
-"""Search attributes that turn the Temporal Web UI into an incident console (registered by `warroom run`).
+"""Search attributes that turn the Temporal Web UI into an incident console (registered by `warroom run`, the
+tests and the compose setup). Action items carry their own, so `warroom action-items list` and the Web UI find
+them by owner, status, due date, priority, incident and tracking link.
 
 The measures (MTTA, MTTR, false positive) are set once known, so `warroom report` and the Web UI can count and
 aggregate incidents from visibility alone: `IncidentMttaSeconds > 900 AND IncidentSeverity = "SEV-1"`."""
@@ -19,6 +21,13 @@ INCIDENT_MTTA = SearchAttributeKey.for_float("IncidentMttaSeconds")
 INCIDENT_MTTR = SearchAttributeKey.for_float("IncidentMttrSeconds")
 INCIDENT_FALSE_POSITIVE = SearchAttributeKey.for_bool("IncidentFalsePositive")
 
+ACTION_ITEM_STATUS = SearchAttributeKey.for_keyword("ActionItemStatus")
+ACTION_ITEM_OWNER = SearchAttributeKey.for_keyword("ActionItemOwner")
+ACTION_ITEM_DUE = SearchAttributeKey.for_datetime("ActionItemDue")
+ACTION_ITEM_PRIORITY = SearchAttributeKey.for_keyword("ActionItemPriority")
+ACTION_ITEM_INCIDENT = SearchAttributeKey.for_keyword("ActionItemIncident")
+ACTION_ITEM_LINK = SearchAttributeKey.for_keyword("ActionItemLink")
+
 ALL_SEARCH_ATTRIBUTES: list[SearchAttributeKey[Any]] = [
     INCIDENT_PHASE,
     INCIDENT_SEVERITY,
@@ -26,6 +35,12 @@ ALL_SEARCH_ATTRIBUTES: list[SearchAttributeKey[Any]] = [
     INCIDENT_MTTA,
     INCIDENT_MTTR,
     INCIDENT_FALSE_POSITIVE,
+    ACTION_ITEM_STATUS,
+    ACTION_ITEM_OWNER,
+    ACTION_ITEM_DUE,
+    ACTION_ITEM_PRIORITY,
+    ACTION_ITEM_INCIDENT,
+    ACTION_ITEM_LINK,
 ]
 
 

@@ -12,6 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from activities import build_activities
+from activities.policy import PolicyActivities
 from config.settings import Settings
 from tests.conftest import declared_incident, start_incident, status_when
 from tests.notify.conftest import Receiver, notifiers_for
@@ -31,8 +32,12 @@ def activity_worker(env: WorkflowEnvironment, settings: Settings, receiver: Rece
 
 
 def workflow_worker(env: WorkflowEnvironment, settings: Settings) -> Worker:
-    """Workflows run on their own worker (as they may in production), so only the sender dies."""
-    return Worker(env.client, task_queue=settings.task_queue, workflows=WORKFLOWS)
+    """Workflows run on their own worker (as they may in production), so only the sender dies. It loads the
+    policy itself: incidents pin it with a local activity."""
+    return Worker(
+        env.client, task_queue=settings.task_queue, workflows=WORKFLOWS,
+        activities=[PolicyActivities(settings).load_policy], no_remote_activities=True,
+    )  # fmt: skip
 
 
 async def test_retry_after_a_worker_dies_mid_send_carries_the_same_idempotency_key(

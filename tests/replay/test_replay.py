@@ -10,6 +10,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
+from tests.replay.recorded_ids import recorded_workflow_id
 from tests.replay.reference_incident import HISTORIES, run_reference_incident
 from workers.worker import WORKFLOWS
 
@@ -27,7 +28,9 @@ def test_there_is_a_stored_history_to_replay() -> None:
 @pytest.mark.parametrize("path", STORED, ids=[path.stem for path in STORED])
 async def test_stored_history_replays_without_nondeterminism(path: Path) -> None:
     text = path.read_text(encoding="utf-8")
-    result = await replayer().replay_workflow(WorkflowHistory.from_json(path.stem, text))
+    result = await replayer().replay_workflow(
+        WorkflowHistory.from_json(recorded_workflow_id(path, text), text)
+    )
     assert result.replay_failure is None
 
 

@@ -12,6 +12,7 @@ from temporalio.client import WorkflowHistory
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
+from tests.replay.recorded_ids import recorded_workflow_id
 from tests.replay.reference_incident import HISTORIES
 from workflows.aftercare import AftercareWorkflow
 from workflows.incident.state import ContinuedIncident
@@ -50,8 +51,9 @@ class PinsPolicyFirstPatched(IncidentWorkflow):
 
 async def replay(workflow_class: type, path: Path) -> BaseException | None:
     replayer = Replayer(workflows=[workflow_class, AftercareWorkflow], data_converter=pydantic_data_converter)
+    text = path.read_text(encoding="utf-8")
     result = await replayer.replay_workflow(
-        WorkflowHistory.from_json(path.stem, path.read_text(encoding="utf-8")), raise_on_replay_failure=False
+        WorkflowHistory.from_json(recorded_workflow_id(path, text), text), raise_on_replay_failure=False
     )
     return result.replay_failure
 

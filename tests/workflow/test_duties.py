@@ -12,11 +12,11 @@ from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
 from tests.conftest import declared_incident, events, running_worker, start_incident, status_when
 from tests.workflow.test_escalation import exactly, performed, response_started
-from workflows.aftercare import AftercareWorkflow
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import Impact, IncidentInput
 from workflows.messages.common import Phase, Severity
 from workflows.messages.status import EventKind, IncidentStatus
+from workflows.review.workflow import PostmortemReviewWorkflow
 
 CONSOLE = {"console": ConsoleNotifier(StringIO())}
 
@@ -53,7 +53,7 @@ async def test_missed_status_updates_nudge_comms_then_escalate_to_the_ic_and_pos
         await handle.result()
 
 
-async def test_data_breach_notifies_compliance_at_resolution_and_aftercare_reminds_until_recorded(
+async def test_data_breach_notifies_compliance_at_resolution_and_the_review_reminds_until_recorded(
     time_skipping_env: WorkflowEnvironment, settings: Settings
 ) -> None:
     client = time_skipping_env.client
@@ -87,7 +87,7 @@ async def test_data_breach_notifies_compliance_at_resolution_and_aftercare_remin
 
         aftercare = client.get_workflow_handle(result.aftercare_workflow_id)
         await time_skipping_env.sleep(timedelta(hours=30))
-        status = await aftercare.query(AftercareWorkflow.status)
+        status = await aftercare.query(PostmortemReviewWorkflow.status)
         done = {duty: at - started for duty, at in performed_at(status).items()}
         assert exactly(done["regulatory/reminder-1"], 24 * 60)
         assert "regulatory/reminder-2" not in done
@@ -99,8 +99,10 @@ async def test_data_breach_notifies_compliance_at_resolution_and_aftercare_remin
         await aftercare.signal("record_regulatory_notification", {"by": "lex", "reference": "DPA-42"})
         # Seen applied before awaiting the result: awaiting lets the test server skip time.
         await status_when(aftercare, lambda status: status.regulatory_notified_by == "lex")
+        # The review ends once it is complete too (its own reminders are tested in tests/analysis).
+        await aftercare.signal("postmortem_complete", {"by": "fay"})
         await aftercare.result()
-        status = await aftercare.query(AftercareWorkflow.status)
+        status = await aftercare.query(PostmortemReviewWorkflow.status)
     assert status.regulatory_notified_by == "lex"
     assert "regulatory/reminder-2" not in performed_at(status)
     assert "regulatory/deadline" not in performed_at(status)

@@ -19,6 +19,9 @@ import typer
 from config.channels import ChannelConfigError
 from config.policy_file import PolicyError
 from config.settings import Settings
+from config.temporal_connection import TemporalConnectionError
+from workers.cli.action_items import action_items_app
+from workers.cli.admin import admin_commands
 from workers.cli.commands import incident_commands
 from workers.cli.errors import CliError
 from workers.cli.notify import notify_app
@@ -74,9 +77,11 @@ app.add_typer(process_commands)
 app.add_typer(incident_commands)
 app.add_typer(steering_commands)
 app.add_typer(report_commands)
+app.add_typer(admin_commands)
 app.add_typer(policy_app, name="policy")
 app.add_typer(notify_app, name="notify")
-app.add_typer(postmortem_app, name="postmortem")
+app.add_typer(postmortem_app, name="postmortem", help="Post-mortems: lint the wording, complete the review.")
+app.add_typer(action_items_app, name="action-items")
 
 
 def main() -> None:
@@ -97,7 +102,7 @@ def _main() -> None:
     except CliError as error:
         typer.echo(f"error: {error}", err=True)
         raise SystemExit(error.exit_code) from None
-    except (ChannelConfigError, PolicyError, LogFormatError) as error:  # configuration to fix: exit 2
+    except (ChannelConfigError, PolicyError, LogFormatError, TemporalConnectionError) as error:  # fix, exit 2
         typer.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None
     except Exception as error:  # a bug: say so briefly; the traceback only for those who ask for it

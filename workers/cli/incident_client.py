@@ -35,7 +35,7 @@ async def connect_to_temporal(settings: Settings) -> Client:
     try:
         return await connect(settings)
     except RuntimeError as error:  # how the SDK reports "Failed client connect"
-        raise unreachable(settings, transport_reason(error)) from None
+        raise unreachable(settings, transport_reason(error, settings.connection)) from None
 
 
 async def query_status(handle: WorkflowHandle[Any, Any]) -> IncidentStatus:

@@ -1,5 +1,6 @@
-"""`warroom postmortem ...`: work on post-mortem documents. `lint` checks the human-written sections for
-blaming phrasing (workflows/blameless.py); the review workflow's commands join this group."""
+"""`warroom postmortem ...`: the group of post-mortem commands. `lint` checks a document's human-written
+sections for blaming phrasing (workflows/blameless.py); `complete` (closing the review) comes from
+`workers/cli/postmortem_review.py`, whose group this module extends."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ from typing import Annotated
 
 import typer
 
-postmortem_app = typer.Typer(help="Post-mortem documents: lint the wording.", no_args_is_help=True)
+from workers.cli.postmortem_review import postmortem_app
+
+__all__ = ["postmortem_app"]
 
 
 @postmortem_app.command("lint")

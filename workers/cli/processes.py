@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from config.temporal_connection import TemporalConnection
 from workers.cli.errors import CliError
 from workers.cli.options import settings_of
 from workers.cli.temporal_errors import run_against_temporal
@@ -59,7 +60,14 @@ def run(
         namespace=settings.namespace,
         retention=retention_of(retention or settings.retention),
     )
-    settings = settings.model_copy(update={"temporal_address": config.address, "data_dir": config.data_dir})
+    settings = settings.model_copy(
+        # The embedded dev server speaks plaintext: TLS / API key settings are for a remote cluster.
+        update={
+            "temporal_address": config.address,
+            "data_dir": config.data_dir,
+            "connection": TemporalConnection(),
+        }
+    )
     try:
         asyncio.run(run_stack(settings, config, typer.echo))
     except StackError as error:
@@ -68,7 +76,10 @@ def run(
 
 @process_commands.command(rich_help_panel=PANEL)
 def worker(ctx: typer.Context) -> None:
-    """Run only the worker, against the Temporal at --address. Stops gracefully on Ctrl-C / SIGTERM."""
+    """Run only the worker, against the Temporal at --address. Stops gracefully on Ctrl-C / SIGTERM.
+
+    TLS, mutual TLS and API keys (Temporal Cloud): WARROOM_TEMPORAL_TLS_* and WARROOM_TEMPORAL_API_KEY
+    (docs/operations.md)."""
     from workers.dev_stack import StackError, run_worker
 
     settings = settings_of(ctx)
@@ -80,7 +91,9 @@ def worker(ctx: typer.Context) -> None:
 
 @process_commands.command(rich_help_panel=PANEL)
 def intake(ctx: typer.Context) -> None:
-    """Run only the HTTP alert intake (WARROOM_INTAKE_* settings, docs/intake.md) against --address."""
+    """Run only the HTTP alert intake (WARROOM_INTAKE_* settings, docs/intake.md) against --address.
+
+    TLS and API keys towards Temporal as for `warroom worker` (docs/operations.md)."""
     from workers.dev_stack import stop_on_signals
     from workers.intake_process import IntakeConfigError, run_intake
 

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 from temporalio.client import WorkflowExecution
 
+from workflows.messages.action_items import REVIEW_WORKFLOW_PREFIX
 from workflows.messages.status import IncidentStatus
 from workflows.search_attributes import INCIDENT_PHASE, INCIDENT_SERVICE, INCIDENT_SEVERITY
 
@@ -55,7 +56,12 @@ def render_status(incident: IncidentStatus) -> str:
         )
     if incident.policy_warning:
         lines.append(f"WARNING:   {incident.policy_warning}")
-    if incident.aftercare_workflow_id:
+    if incident.aftercare_workflow_id and incident.aftercare_workflow_id.startswith(REVIEW_WORKFLOW_PREFIX):
+        lines.append(
+            f"post-mortem review: {incident.aftercare_workflow_id} (and duties after resolution; "
+            f"warroom postmortem complete {incident.incident_id} --items FILE.yaml)"
+        )
+    elif incident.aftercare_workflow_id:  # incidents resolved before the review existed
         lines.append(f"aftercare: {incident.aftercare_workflow_id} (duties after resolution)")
     counts = ", ".join(
         f"{count} {kind}" for kind, count in sorted(incident.event_counts.items()) if kind in COUNTED

@@ -6,8 +6,9 @@ never enters the incident's history; it arrives as a `WorkflowUpdateFailedError`
 reason. `resolve` answers once the health gate has decided. The Web UI sends the signals of the same names,
 which run the same command code (workflows/incident/handlers.py).
 
-A closed incident hands the duties that outlive it (the regulatory clock) to its aftercare workflow, so the
-commands aftercare accepts are sent there once the incident has closed.
+A closed incident hands what outlives it to its post-mortem review (`review-<occurrence>`, named by the incident's
+result as `aftercare_workflow_id`), which also runs the regulatory clock: the commands it accepts are sent
+there once the incident has closed.
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ async def send_command(handle: WorkflowHandle[Any, Any], name: str, command: Com
 
 
 async def target_of(client: Client, workflow_id: str, name: str) -> WorkflowHandle[Any, Any]:
-    """The incident, or its aftercare workflow when the incident has closed and aftercare takes `name`."""
+    """The incident, or its post-mortem review when the incident has closed and the review takes `name`."""
     handle = client.get_workflow_handle(workflow_id)
     if name not in AFTERCARE_COMMANDS:
         return handle

@@ -58,7 +58,9 @@ class Lifecycle(Contract):
     resolved_by: str | None = None
     resolved_at: datetime | None = None
     postmortem_path: str | None = None
-    aftercare_workflow_id: str | None = None
+    aftercare_workflow_id: str | None = Field(
+        default=None, description="the post-mortem review (review-<occurrence>) that carries what outlives it"
+    )
 
 
 class Response(Contract):

@@ -21,6 +21,7 @@ class NotificationKind(StrEnum):
     RESOLUTION = "resolution"
     POSTMORTEM_READY = "postmortem_ready"
     APPROVAL_REQUEST = "approval_request"
+    REMINDER = "reminder"  # post-mortem review and action-item reminders, and their overdue escalations
 
 
 class Recipient(Contract):

@@ -142,7 +142,9 @@ class IncidentStatus(Contract):
     event_counts: dict[str, int] = Field(default_factory=dict, description="events recorded, by kind")
     policy_warning: str | None = None
     aftercare_workflow_id: str | None = Field(
-        default=None, description="the workflow that carries duties after resolution (regulatory clock)"
+        default=None,
+        description="the workflow that carries what outlives resolution: the post-mortem review "
+        "(review-<occurrence>; older incidents: aftercare-<occurrence>), which also runs the regulatory clock",
     )
     deliveries: list[DeliveryResult] = Field(
         default_factory=list, description="every notification: sent, failed with reason, fell back"

@@ -1,0 +1,122 @@
+"""ActionItemWorkflow on the time-skipping server: the reminder sequence to the second, the escalation to the
+owner's manager, extend and reassign moving the schedule, rejections in the item's history, continue-as-new.
+Roster: tests/policy.yaml (tom's manager is erin, sam's is dora)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from uuid import uuid4
+
+import pytest
+from temporalio.client import WorkflowUpdateFailedError
+from temporalio.testing import WorkflowEnvironment
+
+from config.settings import Settings
+from tests.analysis.helpers import RecordingNotifier, at_second, item_input, reminders, start_item
+from tests.conftest import running_worker
+from workflows.action_item import workflow as item_module
+from workflows.action_item.workflow import ActionItemWorkflow
+from workflows.messages.action_items import ExtendDue, ItemStatus
+
+DAY = timedelta(days=1)
+
+
+def due_at_five_pm(now: datetime, days: int) -> datetime:
+    return (now + days * DAY).replace(hour=17, minute=0, second=0, microsecond=0)
+
+
+async def test_an_item_sixty_days_overdue_reminds_on_schedule_and_escalates_to_the_manager(
+    time_skipping_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    client, recorder = time_skipping_env.client, RecordingNotifier()
+    now = await time_skipping_env.get_current_time()
+    due = due_at_five_pm(now, 14)
+    async with running_worker(client, settings, {"console": recorder}):
+        handle = await start_item(client, settings.task_queue, item_input(now, due=due), f"item-{uuid4()}")
+        await time_skipping_env.sleep(due - now + 60 * DAY)
+        view = await handle.query(ActionItemWorkflow.status)
+    assert view.status is ItemStatus.OVERDUE
+    sent = reminders(view, due)
+    expected = [
+        ("before/172800", -2 * DAY, ["tom"]),
+        ("morning", -timedelta(hours=8), ["tom"]),
+        ("due", timedelta(0), ["tom"]),
+        ("escalate", DAY, ["tom", "erin"]),
+        *[(f"overdue/{week}", 7 * week * DAY, ["tom", "erin"]) for week in range(1, 9)],
+    ]
+    assert [(rid, who) for rid, _, who in sent] == [(rid, who) for rid, _, who in expected]
+    assert all(at_second(offset, want) for (_, offset, _), (_, want, _) in zip(sent, expected, strict=True))
+    escalation = next(n for n in recorder.sent if "escalate" in n.idempotency_key)
+    assert escalation.recipients == ["tom", "erin"] and escalation.subject.startswith("OVERDUE action item")
+    assert view.next_reminder_at is not None and at_second(view.next_reminder_at - due, 63 * DAY)
+
+
+async def test_extend_and_reassign_move_the_schedule_and_its_recipients(
+    time_skipping_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    client = time_skipping_env.client
+    now = await time_skipping_env.get_current_time()
+    due = due_at_five_pm(now, 10)
+    async with running_worker(client, settings, {"console": RecordingNotifier()}):
+        handle = await start_item(client, settings.task_queue, item_input(now, due=due), f"item-{uuid4()}")
+        await time_skipping_env.sleep(5 * DAY)
+        later = due + 5 * DAY
+        await handle.signal("extend_due", {"by": "tom", "until": later.isoformat(), "reason": "vendor patch"})
+        await handle.signal("reassign", {"by": "erin", "owner": "sam", "reason": "tom is on leave"})
+        # Bounded: a high-priority item may move 14 days past its first due date, not 30.
+        with pytest.raises(WorkflowUpdateFailedError):
+            await handle.execute_update(
+                ActionItemWorkflow.extend_due_update,
+                ExtendDue(by="tom", until=due + 30 * DAY, reason="too busy"),
+            )
+        await handle.signal("extend_due", {"by": "tom", "until": (due + 30 * DAY).isoformat(), "reason": "x"})
+        await handle.signal("reassign", {"by": "erin", "owner": "nobody-we-know", "reason": "typo"})
+        await handle.signal("complete", {"by": "sam"})  # no evidence: rejected, the item stays open
+        await time_skipping_env.sleep(later - now - 5 * DAY + 2 * DAY)
+        view = await handle.query(ActionItemWorkflow.status)
+        await handle.signal("complete", {"by": "sam", "evidence": "https://github.com/acme/inventory/pull/7"})
+        result = await handle.result()
+    sent = reminders(view, later)
+    assert [(rid, who) for rid, _, who in sent] == [
+        ("before/172800", ["sam"]),
+        ("morning", ["sam"]),
+        ("due", ["sam"]),
+        ("escalate", ["sam", "dora"]),
+    ]
+    assert at_second(sent[0][1], -2 * DAY) and at_second(sent[3][1], DAY)
+    assert view.due_at == later and view.original_due_at == due and view.extensions_total == 1
+    assert view.extensions[0].reason == "vendor patch"
+    rejected = [event.summary for event in view.history if event.kind == "rejected"]
+    assert any("at most 14d past its first due date" in summary for summary in rejected)
+    assert any("'nobody-we-know' is not a person in the roster" in summary for summary in rejected)
+    assert any("complete rejected: invalid complete payload: evidence" in summary for summary in rejected)
+    assert result.status is ItemStatus.DONE and result.completed_by == "sam"
+    assert result.evidence == "https://github.com/acme/inventory/pull/7"
+
+
+async def test_continue_as_new_keeps_the_item_whole(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The server never suggests continue-as-new here; the item's own history bound is lowered instead."""
+    monkeypatch.setattr(item_module, "EVENTS_PER_RUN", 30)
+    client = time_skipping_env.client
+    now = await time_skipping_env.get_current_time()
+    due = due_at_five_pm(now, 3)
+    async with running_worker(client, settings, {"console": RecordingNotifier()}):
+        handle = await start_item(
+            client, settings.task_queue,
+            item_input(now, due=due, priority="low", tracking_link="https://github.com/acme/inv/issues/9/"),
+            f"item-{uuid4()}",
+        )  # fmt: skip
+        await handle.signal("extend_due", {"by": "tom", "until": (due + DAY).isoformat(), "reason": "review"})
+        await time_skipping_env.sleep(40 * DAY)
+        view = await handle.query(ActionItemWorkflow.status)
+        await handle.signal("cancel", {"by": "erin", "reason": "the service is retired"})
+        result = await handle.result()
+    assert view.runs >= 2
+    assert view.title == "Add a replica to the inventory database" and view.priority == "low"
+    assert view.tracking_link == "https://github.com/acme/inv/issues/9"
+    assert view.extensions_total == 1 and view.due_at == due + DAY
+    assert [rid for rid, _, _ in reminders(view, due)][-1] == "overdue/5"  # weekly, none lost across runs
+    assert result.status is ItemStatus.CANCELLED and result.runs == view.runs
+    assert result.closed_at is not None and len(result.history) <= 40

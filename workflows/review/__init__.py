@@ -1,0 +1,1 @@
+"""PostmortemReviewWorkflow: the review of one incident occurrence and the duties that outlive its resolution."""
