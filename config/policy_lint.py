@@ -34,6 +34,7 @@ def lint(policy: Policy) -> list[Finding]:
         *fallback_targets(policy),
         *audiences_nobody(policy),
         *required_roles(policy),
+        *_unknown_adapters(policy),
     ]
     return sorted(findings, key=lambda finding: finding.severity != "error")
 
@@ -71,6 +72,23 @@ def reference_sites(policy: Policy) -> Iterator[tuple[str, str]]:
     for name, rotation in roster.rotations.items():
         for index, shift in enumerate(rotation.shifts):
             yield f"roster.rotations.{name}.shifts[{index}].person", shift.person
+    yield from _containment_sites(policy)
+
+
+def _containment_sites(policy: Policy) -> Iterator[tuple[str, str]]:
+    """Approvers and the rounds asked: an approver who names nobody means an action nobody may approve."""
+    for index, runbook in enumerate(policy.containment.runbooks):
+        for number, action in enumerate(runbook.actions):
+            path = f"containment.runbooks[{index}].actions[{number}]"
+            if action.risk_class != "approval":
+                continue
+            for reference in action.approvers:
+                yield f"{path}.approvers", reference
+            for round_, references in enumerate(action.escalation):
+                for reference in references:
+                    yield f"{path}.escalation[{round_}]", reference
+    for reference in policy.recovery.page_on_failure:
+        yield "recovery.page_on_failure", reference
 
 
 def _or_one_of(names: Iterable[str]) -> str:
@@ -115,6 +133,21 @@ def _unknown_references(policy: Policy) -> Iterator[Finding]:
     for path, reference in reference_sites(policy):
         if problem := _reference_problem(policy, reference):
             yield Finding(severity="error", path=path, message=problem[0], fix=problem[1])
+
+
+def _unknown_adapters(policy: Policy) -> Iterator[Finding]:
+    """Only when the policy lists the adapters its worker offers (`containment.adapters`)."""
+    offered = policy.containment.adapters
+    if not offered:
+        return
+    for index, runbook in enumerate(policy.containment.runbooks):
+        for number, action in enumerate(runbook.actions):
+            if action.adapter and action.adapter not in offered:
+                yield Finding(
+                    severity="error", path=f"containment.runbooks[{index}].actions[{number}].adapter",
+                    message=f"no adapter '{action.adapter}' (containment.adapters: {', '.join(offered)})",
+                    fix=f"use one of {', '.join(offered)} or add it to containment.adapters",
+                )  # fmt: skip
 
 
 # --------------------------------------------------------------------------- roster shape

@@ -20,6 +20,7 @@ from pydantic import (
 )
 
 from workflows.analysis_policy import AnalysisPolicy
+from workflows.containment.policy import ContainmentPolicy, RecoveryPolicy
 from workflows.durations import NonNegativeDuration, PositiveDuration, format_duration
 from workflows.messages.common import Contract, RoleName, Severity
 from workflows.roster import WEEKDAYS, Roster, Weekday
@@ -318,3 +319,7 @@ class Policy(Contract):
     analysis: AnalysisPolicy = Field(
         default_factory=AnalysisPolicy, description="the post-mortem review and its action items"
     )
+    containment: ContainmentPolicy = Field(
+        default_factory=ContainmentPolicy, description="runbooks: actions, risk classes, approvers"
+    )
+    recovery: RecoveryPolicy = Field(default_factory=RecoveryPolicy, description="phased restoration")

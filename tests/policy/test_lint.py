@@ -212,3 +212,27 @@ def test_fallback_targets_must_be_people_because_they_are_paged_as_written() -> 
         "'on-call' is not a person in roster.people, so the last-resort page reaches nobody",
         "'function:executives' is a reference, but fallback targets are paged as written",
     ]
+
+
+def test_an_approver_who_names_nobody_and_an_adapter_the_worker_lacks_are_errors() -> None:
+    runbook = {
+        "name": "checkout",
+        "services": ["checkout"],
+        "actions": [
+            {
+                "name": "drain",
+                "adapter": "haproxy",
+                "operation": "drain",
+                "approvers": ["role:captain", "zed"],
+            },
+            {"name": "snapshot", "adapter": "kubernetes", "operation": "snapshot"},
+        ],
+    }
+    policy = small_policy(containment={"runbooks": [runbook], "adapters": ["haproxy", "shop"]})
+    found = errors(policy)
+    assert at(found, "containment.runbooks[0].actions[0].approvers") == [
+        "'captain' is not an incident role", "'zed' is not a person in roster.people"
+    ]  # fmt: skip
+    assert at(found, "containment.runbooks[0].actions[1].adapter") == [
+        "no adapter 'kubernetes' (containment.adapters: haproxy, shop)"
+    ]

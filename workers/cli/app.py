@@ -23,6 +23,7 @@ from config.temporal_connection import TemporalConnectionError
 from workers.cli.action_items import action_items_app
 from workers.cli.admin import admin_commands
 from workers.cli.commands import incident_commands
+from workers.cli.containment import containment_commands
 from workers.cli.errors import CliError
 from workers.cli.notify import notify_app
 from workers.cli.postmortem import postmortem_app
@@ -78,6 +79,7 @@ app.add_typer(incident_commands)
 app.add_typer(steering_commands)
 app.add_typer(report_commands)
 app.add_typer(admin_commands)
+app.add_typer(containment_commands)
 app.add_typer(policy_app, name="policy")
 app.add_typer(notify_app, name="notify")
 app.add_typer(postmortem_app, name="postmortem", help="Post-mortems: lint the wording, complete the review.")

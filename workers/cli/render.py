@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from temporalio.client import WorkflowExecution
 
 from workflows.messages.action_items import REVIEW_WORKFLOW_PREFIX
-from workflows.messages.status import IncidentStatus
+from workflows.messages.status import ActionState, IncidentStatus
 from workflows.search_attributes import INCIDENT_PHASE, INCIDENT_SERVICE, INCIDENT_SEVERITY
 
 RECENT_EVENTS = 10
@@ -54,6 +54,7 @@ def render_status(incident: IncidentStatus) -> str:
             f"{label:<10} {deadline.description}{targets} at {_when(deadline.due_at)} "
             f"({_relative(deadline.due_at)})"
         )
+    lines += _action_lines(incident)
     if incident.policy_warning:
         lines.append(f"WARNING:   {incident.policy_warning}")
     if incident.aftercare_workflow_id and incident.aftercare_workflow_id.startswith(REVIEW_WORKFLOW_PREFIX):
@@ -78,6 +79,33 @@ def render_status(incident: IncidentStatus) -> str:
         f"  {_when(event.at)}  {event.kind.value:<17} {event.actor:<12} {event.summary}" for event in recent
     ]
     return "\n".join(lines)
+
+
+def _action_lines(incident: IncidentStatus) -> list[str]:
+    """Pending approvals first, each with the command that decides it; then the other actions, briefly."""
+    lines: list[str] = []
+    if incident.automation_halted:
+        lines.append(
+            f"HALTED:    automation {incident.automation_halted} (warroom resume {incident.incident_id} --by YOU)"
+        )
+    if incident.recovery:
+        lines.append(f"recovery:  {incident.recovery}")
+    pending = [action for action in incident.actions if action.state is ActionState.AWAITING_APPROVAL]
+    for action in pending:
+        approved = [a.by for a in action.approvals if a.decision == "approved"]
+        so_far = f", approved so far by {', '.join(approved)}" if approved else ""
+        lines.append(
+            f"APPROVE?   {action.id} {action.name} ({action.adapter}, {action.risk}) requested by "
+            f"{action.requested_by}{so_far}"
+        )
+        lines.append(f"           warroom approve {incident.incident_id} {action.id} --by YOU")
+        lines.append(
+            f'           warroom reject {incident.incident_id} {action.id} --by YOU --reason "why not"'
+        )
+    others = [action for action in incident.actions if action.state is not ActionState.AWAITING_APPROVAL]
+    if others:
+        lines.append("actions:   " + "; ".join(f"{a.id} {a.name} {a.state.value}" for a in others))
+    return lines
 
 
 def render_table(executions: Iterable[WorkflowExecution]) -> str:

@@ -7,7 +7,7 @@ import json
 from workflows.incident.state import IncidentState
 from workflows.markdown import plain
 from workflows.messages.common import Phase
-from workflows.messages.status import Deadline
+from workflows.messages.status import ActionState, Deadline
 
 RECENT_EVENTS = 8
 
@@ -34,9 +34,67 @@ def _expected_signals(state: IncidentState) -> list[str]:
         hints.append(
             _signal_hint("record_regulatory_notification", {"by": "your-name", "reference": "case id"})
         )
+    if state.phase in (Phase.RESPONSE, Phase.RECOVERY) and state.containment.runbook:
+        runbook = state.policy.containment.named(state.containment.runbook) if state.policy else None
+        names = [action.name for action in runbook.actions] if runbook else []
+        example = names[0] if names else "name"
+        hints.append(_signal_hint("propose_action", {"by": "your-name", "action": example, "reason": "why"}))
+        if names:
+            hints.append(
+                f"  (runbook '{plain(state.containment.runbook)}' offers: {plain(', '.join(names))})"
+            )
+    if state.phase in (Phase.RESPONSE, Phase.RECOVERY) and not state.containment.halted:
+        hints.append(_signal_hint("halt_automation", {"by": "your-name", "reason": "why"}))
     if state.phase is not Phase.CLOSED:
         hints.append(_signal_hint("add_note", {"by": "your-name", "text": "what you found"}))
     return hints
+
+
+def _containment_lines(state: IncidentState) -> list[str]:
+    """Each pending approval with the exact JSON to paste, open human-only tasks, the stop and recovery."""
+    containment = state.containment
+    lines: list[str] = []
+    if containment.halted:
+        lines.append(
+            f"**AUTOMATION HALTED** by {plain(containment.halted_by)}: {plain(containment.halt_reason)}; "
+            f"resume with `resume_automation` `{json.dumps({'by': 'your-name', 'reason': 'why'})}`"
+        )
+    pending = [a for a in containment.actions if a.state is ActionState.AWAITING_APPROVAL]
+    if pending:
+        lines += ["", "**Awaiting approval** (Send a Signal `approve_action` or `reject_action`):"]
+    for action in pending:
+        params = plain(", ".join(f"{k}={v}" for k, v in action.params.items()))
+        two = " · two people" if action.two_person else ""
+        due = f" · decide by {action.ask_deadline:%H:%M:%S} UTC" if action.ask_deadline else ""
+        lines.append(f"- {action.id} **{plain(action.name)}** ({plain(action.adapter)}/{plain(action.operation)}"
+                     f"{': ' + params if params else ''}){two}{due}")  # fmt: skip
+        lines.append(
+            f"  - approve: `{json.dumps({'by': 'your-name', 'action_id': action.id, 'reason': 'why'})}`"
+        )
+        lines.append(
+            f"  - reject: `{json.dumps({'by': 'your-name', 'action_id': action.id, 'reason': 'why not'})}`"
+        )
+    tasks = [a for a in containment.actions if a.is_task and a.state is ActionState.RUNNING]
+    if tasks:
+        lines += ["", "**Human-only tasks** (Send a Signal `complete_task` when done):"]
+    for task in tasks:
+        lines.append(f"- {task.id} **{plain(task.name)}** for {plain(', '.join(task.owners))}: "
+                     f"`{json.dumps({'by': 'your-name', 'action_id': task.id})}`")  # fmt: skip
+    others = [a for a in containment.actions if a not in pending and a not in tasks]
+    if others:
+        lines += [
+            "",
+            "**Actions:** " + "; ".join(f"{a.id} {plain(a.name)} {a.state.value}" for a in others[-8:]),
+        ]
+    recovery = containment.recovery
+    if recovery.status != "idle":
+        stalled = f" ({plain(recovery.detail)})" if recovery.status == "stalled" else ""
+        lines.append(f"**Recovery:** {recovery.status}{stalled}, traffic at {recovery.percent}%")
+        if recovery.status == "stalled":
+            lines.append(
+                f"  - override: `override_recovery` `{json.dumps({'by': 'your-name', 'reason': 'why'})}`"
+            )
+    return lines
 
 
 def render_details(state: IncidentState, upcoming: list[Deadline]) -> str:
@@ -67,6 +125,7 @@ def render_details(state: IncidentState, upcoming: list[Deadline]) -> str:
         targets = f" ({plain(', '.join(deadline.targets))})" if deadline.targets else ""
         label = "**Next:**" if index == 0 else "- then:"
         lines.append(f"{label} {deadline.description}{targets} at {deadline.due_at:%Y-%m-%d %H:%M:%S} UTC")
+    lines += _containment_lines(state)
     hints = _expected_signals(state)
     if hints:
         lines += ["", "**Send a signal** (More Actions → Send a Signal, paste the JSON):", *hints]

@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from workflows.containment.commands import CONTAINMENT_COMMANDS, ContainmentCommands
 from workflows.escalation import has_data_or_compliance_impact
 from workflows.incident.state import RECURRENCES_KEPT, SEEN_IDS_LIMIT, IncidentState, PostedUpdate
 from workflows.messages.alerts import Alert, AlertStatus
@@ -53,6 +54,7 @@ COMMANDS: dict[str, type[Command]] = {
     "snooze": Snooze,
     "post_update": PostUpdate,
     "record_regulatory_notification": RecordRegulatoryNotification,
+    **CONTAINMENT_COMMANDS,
 }
 ALLOWED_AFTER_RESOLUTION = {"add_note", "record_regulatory_notification"}
 
@@ -74,7 +76,7 @@ def occurrence_of(incident_id: str, opened_at: datetime) -> str:
     return f"{incident_id}@{opened_at:%Y%m%dT%H%M%S}.{opened_at.microsecond // 1000:03d}Z"
 
 
-class Incident:
+class Incident(ContainmentCommands):
     """Wraps the state; every method that changes it records why in the timeline."""
 
     def __init__(self, state: IncidentState) -> None:
@@ -211,6 +213,9 @@ class Incident:
         cause = self.state.cause
         if cause.alert_count == 0 and cause.declared_by is None:
             return "resolve: nothing to resolve yet (no alert or declaration has opened this incident)"
+        recovery = self.state.containment.recovery
+        if recovery.status == "stalled":
+            return f"resolve: phased recovery stalled ({recovery.detail}); send override_recovery with a reason first"
         return None
 
     def _refuse_record_regulatory_notification(self, command: RecordRegulatoryNotification) -> str | None:
@@ -331,6 +336,7 @@ class Incident:
         cause = self.state.cause
         cause.alert_count += 1
         cause.service = cause.service or alert.service
+        self.state.containment.note_labels(alert.labels)
         cause.summary = cause.summary or alert.summary
         self.record(
             now, EventKind.ALERT, alert.source, f"{alert.status.value}: {alert.summary}",

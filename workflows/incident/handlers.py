@@ -13,6 +13,15 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from workflows.messages.approvals import (
+        ApproveAction,
+        CompleteTask,
+        HaltAutomation,
+        OverrideRecovery,
+        ProposeAction,
+        RejectAction,
+        ResumeAutomation,
+    )
     from workflows.messages.commands import (
         Acknowledge,
         AddNote,
@@ -201,3 +210,109 @@ class CommandHandlers:
     @record_regulatory_notification_update.validator
     def _check_record_regulatory_notification(self, command: RecordRegulatoryNotification) -> None:
         self._validate("record_regulatory_notification", command)
+
+    # ------------------------------------------------------------------ containment signals (never raise)
+
+    @workflow.signal(
+        name="propose_action",
+        description='Run a runbook action: {"by": "you", "action": "drain", "params": {}, "reason": "why"}',
+    )
+    def propose_action(self, payload: Any = None) -> None:
+        self._signal("propose_action", payload)
+
+    @workflow.signal(
+        name="approve_action", description='Approve: {"by": "you", "action_id": "a2", "reason": "optional"}'
+    )
+    def approve_action(self, payload: Any = None) -> None:
+        self._signal("approve_action", payload)
+
+    @workflow.signal(
+        name="reject_action", description='Reject: {"by": "you", "action_id": "a2", "reason": "why"}'
+    )
+    def reject_action(self, payload: Any = None) -> None:
+        self._signal("reject_action", payload)
+
+    @workflow.signal(name="halt_automation", description='EMERGENCY STOP: {"by": "you", "reason": "why"}')
+    def halt_automation(self, payload: Any = None) -> None:
+        self._signal("halt_automation", payload)
+
+    @workflow.signal(
+        name="resume_automation", description='Lift the stop: {"by": "you", "reason": "optional"}'
+    )
+    def resume_automation(self, payload: Any = None) -> None:
+        self._signal("resume_automation", payload)
+
+    @workflow.signal(
+        name="complete_task",
+        description='A human-only task is done: {"by": "you", "action_id": "a4", "note": "optional"}',
+    )
+    def complete_task(self, payload: Any = None) -> None:
+        self._signal("complete_task", payload)
+
+    @workflow.signal(
+        name="override_recovery", description='Skip phased recovery: {"by": "you", "reason": "why"}'
+    )
+    def override_recovery(self, payload: Any = None) -> None:
+        self._signal("override_recovery", payload)
+
+    # ------------------------------------------------------------------ containment updates
+
+    @workflow.update(name="propose_action", description="Propose a runbook action and get the verdict back.")
+    async def propose_action_update(self, command: ProposeAction) -> CommandVerdict:
+        return await self._update("propose_action", command)
+
+    @propose_action_update.validator
+    def _check_propose_action(self, command: ProposeAction) -> None:
+        self._validate("propose_action", command)
+
+    @workflow.update(name="approve_action", description="Approve an action and get the verdict back.")
+    async def approve_action_update(self, command: ApproveAction) -> CommandVerdict:
+        return await self._update("approve_action", command)
+
+    @approve_action_update.validator
+    def _check_approve_action(self, command: ApproveAction) -> None:
+        self._validate("approve_action", command)
+
+    @workflow.update(name="reject_action", description="Reject an action and get the verdict back.")
+    async def reject_action_update(self, command: RejectAction) -> CommandVerdict:
+        return await self._update("reject_action", command)
+
+    @reject_action_update.validator
+    def _check_reject_action(self, command: RejectAction) -> None:
+        self._validate("reject_action", command)
+
+    @workflow.update(
+        name="halt_automation", description="Halt automation (cancels running actions); get the verdict."
+    )
+    async def halt_automation_update(self, command: HaltAutomation) -> CommandVerdict:
+        return await self._update("halt_automation", command)
+
+    @halt_automation_update.validator
+    def _check_halt_automation(self, command: HaltAutomation) -> None:
+        self._validate("halt_automation", command)
+
+    @workflow.update(name="resume_automation", description="Resume automation and get the verdict back.")
+    async def resume_automation_update(self, command: ResumeAutomation) -> CommandVerdict:
+        return await self._update("resume_automation", command)
+
+    @resume_automation_update.validator
+    def _check_resume_automation(self, command: ResumeAutomation) -> None:
+        self._validate("resume_automation", command)
+
+    @workflow.update(name="complete_task", description="Mark a human-only task done; get the verdict.")
+    async def complete_task_update(self, command: CompleteTask) -> CommandVerdict:
+        return await self._update("complete_task", command)
+
+    @complete_task_update.validator
+    def _check_complete_task(self, command: CompleteTask) -> None:
+        self._validate("complete_task", command)
+
+    @workflow.update(
+        name="override_recovery", description="Override phased recovery and get the verdict back."
+    )
+    async def override_recovery_update(self, command: OverrideRecovery) -> CommandVerdict:
+        return await self._update("override_recovery", command)
+
+    @override_recovery_update.validator
+    def _check_override_recovery(self, command: OverrideRecovery) -> None:
+        self._validate("override_recovery", command)

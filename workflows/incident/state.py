@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import Field
 
 from workflows.alert_book import AlertBook
+from workflows.containment.records import Containment
 from workflows.messages.alerts import Alert, Impact
 from workflows.messages.commands import Resolve
 from workflows.messages.common import Contract, Phase, Severity
@@ -129,6 +130,9 @@ class IncidentState(Contract):
     communications: Communications = Field(default_factory=Communications)
     regulatory: Regulatory = Field(default_factory=Regulatory)
     timeline: Timeline = Field(default_factory=Timeline)
+    containment: Containment = Field(
+        default_factory=Containment, description="actions, approvals, the emergency stop, recovery"
+    )
     seen_ids: list[str] = Field(default_factory=list, description="recent alert event ids and command ids")
     deliveries: list[DeliveryResult] = Field(default_factory=list, description="the latest notifications")
     recurrences: list[Alert] = Field(

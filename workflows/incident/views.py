@@ -11,7 +11,7 @@ from workflows.escalation import EscalationFacts
 from workflows.incident.state import IncidentState
 from workflows.incident.wording import ack_hint
 from workflows.messages.alerts import Impact
-from workflows.messages.status import Deadline, IncidentResult, IncidentStatus
+from workflows.messages.status import ActionView, Deadline, IncidentResult, IncidentStatus
 from workflows.policy import Policy
 
 # The status query shows this many recent events: a burst of signals between two archive calls must not
@@ -87,7 +87,41 @@ def status_view(state: IncidentState, upcoming: list[Deadline]) -> IncidentStatu
         deliveries=state.deliveries,
         policy_warning=state.policy_warning,
         aftercare_workflow_id=lifecycle.aftercare_workflow_id,
+        actions=action_views(state),
+        automation_halted=halt_view(state),
+        recovery=recovery_view(state),
     )
+
+
+def halt_view(state: IncidentState) -> str | None:
+    containment = state.containment
+    return f"by {containment.halted_by}: {containment.halt_reason}" if containment.halted else None
+
+
+def recovery_view(state: IncidentState) -> str | None:
+    recovery = state.containment.recovery
+    if recovery.status == "idle":
+        return None
+    detail = f" ({recovery.detail})" if recovery.status == "stalled" and recovery.detail else ""
+    overridden = f" by {recovery.overridden_by}: {recovery.override_reason}" if recovery.overridden_by else ""
+    return f"{recovery.status}{overridden}{detail}, traffic at {recovery.percent}%"
+
+
+def action_views(state: IncidentState) -> list[ActionView]:
+    return [
+        ActionView(
+            id=action.id,
+            name=action.name,
+            adapter=action.adapter or "human",
+            risk=action.risk,
+            state=action.state,
+            requested_by=action.requested_by,
+            requested_at=action.requested_at,
+            approvals=action.approvals,
+            result=action.result,
+        )
+        for action in state.containment.actions
+    ]
 
 
 def regulatory_deadline(state: IncidentState) -> datetime | None:

@@ -6,6 +6,7 @@ never repeat the subject or the ack hint: the templates place the hint (`facts["
 
 from __future__ import annotations
 
+from workflows.containment.records import ActionRecord
 from workflows.incident.state import IncidentState, PostedUpdate
 
 
@@ -69,4 +70,50 @@ def health_gate_stuck_body(refusals: int, detail: str) -> str:
     return (
         f"Every alert of this incident resolved, but the health gate failed {refusals} times in a row "
         f"({detail}). warroom keeps probing. Resolve by hand with force if the service is healthy."
+    )
+
+
+# ---------------------------------------------------------------------- containment and recovery
+
+
+def _params(action: ActionRecord) -> str:
+    return ", ".join(f"{key}={value}" for key, value in action.params.items()) or "no parameters"
+
+
+def approval_subject(state: IncidentState, action: ActionRecord) -> str:
+    return (
+        f"[{severity_label(state)}] {state.cause.service or 'incident'}: approve {action.name} ({action.id})?"
+    )
+
+
+def approval_body(state: IncidentState, action: ActionRecord) -> str:
+    two = " It needs two people: the requester cannot approve it alone." if action.two_person else ""
+    return (
+        f"{action.requested_by} asks to run {action.name} ({action.adapter}/{action.operation}: {_params(action)})"
+        f"{f' because {action.reason}' if action.reason else ''}.{two}\n"
+        f"Approve: warroom approve {state.incident_id} {action.id} --by <you>\n"
+        f'Reject:  warroom reject {state.incident_id} {action.id} --by <you> --reason "why not"\n'
+        f'Or signal approve_action / reject_action with {{"by": "<you>", "action_id": "{action.id}"}}'
+    )
+
+
+def task_subject(state: IncidentState, action: ActionRecord) -> str:
+    return f"[{severity_label(state)}] {state.cause.service or 'incident'}: task for you: {action.name}"
+
+
+def task_body(state: IncidentState, action: ActionRecord) -> str:
+    return (
+        f"A human-only task ({', '.join(action.owners)}); warroom tracks it and never executes it. When done: "
+        f'signal complete_task with {{"by": "<you>", "action_id": "{action.id}"}}'
+    )
+
+
+def recovery_failed_subject(state: IncidentState) -> str:
+    return f"[{severity_label(state)}] {state.cause.service or 'incident'}: phased recovery rolled back"
+
+
+def recovery_failed_body(percent: int, back_to: int, detail: str, incident_id: str) -> str:
+    return (
+        f"The health gate failed at {percent}% of traffic ({detail}); traffic is back at {back_to}%. "
+        f"Fix and send override_recovery with a reason, or keep investigating: warroom status {incident_id}"
     )

@@ -1,6 +1,8 @@
 """IncidentWorkflow: one durable workflow per incident occurrence, detection -> classification -> response ->
 recovery -> analysis -> closed. A shell: the rules live in the pure `Incident` domain, what is due when in the
-duty engine, the side effects in `Effects`. Phases read top to bottom in `run`.
+duty engine, the side effects in `Effects`. Phases read top to bottom in `run`. Containment (runbook actions,
+approvals, the emergency stop) runs beside the duties in `ContainmentRunner`; phased recovery in
+`RecoveryRunner` comes before the resolve gate (docs/containment.md).
 
 Long lives: the run continues as new when the server suggests it (or at our own bounds), after its duties and
 handlers are quiet, carrying the whole state; older timeline entries live in the archive, so state, queries and
@@ -25,11 +27,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.aftercare import AftercareWorkflow
     from workflows.escalation import Obligation, pending_obligations
     from workflows.incident import wording
+    from workflows.incident.containment_runner import ContainmentRunner
     from workflows.incident.details import render_details
     from workflows.incident.domain import SYSTEM, Incident, occurrence_of
     from workflows.incident.duty_runner import DutyRunner
     from workflows.incident.effects import QUICK_ACTIVITY, Effects
     from workflows.incident.handlers import CommandHandlers
+    from workflows.incident.recovery_runner import RecoveryRunner
     from workflows.incident.state import Cause, ContinuedIncident, IncidentState, Lifecycle
     from workflows.incident.views import duty_facts, result_view, status_view
     from workflows.messages.action_items import review_workflow_id
@@ -89,6 +93,9 @@ class IncidentWorkflow(CommandHandlers):
         self.incident = Incident(state)
         self.runner = DutyRunner(self._pending_duties, self._perform, self._show)
         self.effects = Effects(self.incident, self.runner.changed)
+        self.incident.people = self._people
+        self.containment = ContainmentRunner(self.incident, self.effects, self._after_change)
+        self.recovery = RecoveryRunner(self.incident, self.effects, self._after_change)
         self._upcoming: list[Deadline] = []
         self._signals = 0
         self._leaving = False
@@ -182,17 +189,21 @@ class IncidentWorkflow(CommandHandlers):
         self._enter(Phase.RESPONSE)
         self.state.lifecycle.response_started_at = now
         self._assign_default_roles()
+        self.containment.start_runbook()
         self._sync()
 
     async def _respond_and_recover(self) -> None:
         """Duties run beside this loop; the loop moves to recovery, runs the health gate, keeps the timeline
         short, and stops when resolved or when the run should continue as new."""
         duties = asyncio.create_task(self.runner.run(stop=self._duties_may_stop))
+        actions = asyncio.create_task(self.containment.run(stop=self._actions_may_stop))
         lifecycle = self.state.lifecycle
         while not self.state.is_resolved:
             if self.state.phase is Phase.RESPONSE and (lifecycle.mitigated_at or lifecycle.resolve_request):
                 self._enter(Phase.RECOVERY)
-            if self._probe_due():
+            if self.recovery.due():
+                await self.recovery.restore()
+            elif self._probe_due():
                 await self._health_gate()
             elif self.effects.timeline_too_long():
                 await self.effects.archive()
@@ -203,6 +214,7 @@ class IncidentWorkflow(CommandHandlers):
                 with suppress(TimeoutError):  # the re-probe is due: the loop's next pass probes
                     await workflow.wait_condition(self._loop_has_work, timeout=self._until_probe())
         await duties
+        await actions
         if self.state.is_resolved:
             await self._notify_resolution()
 
@@ -237,8 +249,8 @@ class IncidentWorkflow(CommandHandlers):
 
     def _probe_due(self) -> bool:
         lifecycle = self.state.lifecycle
-        if lifecycle.resolve_request is None:
-            return False
+        if lifecycle.resolve_request is None or not self.recovery.settled():
+            return False  # a resolve waits for phased recovery (or a human's override of it)
         return lifecycle.next_probe_at is None or workflow.now() >= lifecycle.next_probe_at
 
     def _until_probe(self) -> timedelta | None:
@@ -311,6 +323,14 @@ class IncidentWorkflow(CommandHandlers):
             for duty in waiting[:UPCOMING_SHOWN]
         ]  # fmt: skip
         self._sync()
+
+    def _actions_may_stop(self) -> bool:
+        """Continue-as-new, or resolved: the running action finishes first (the runner waits for it)."""
+        return self._leaving or self.state.is_resolved
+
+    def _people(self, references: list[str]) -> list[str]:
+        """Who a reference means now (approvers); nobody before the policy is pinned."""
+        return self.effects.resolve_targets(references) if self.state.policy is not None else []
 
     def _duties_may_stop(self) -> bool:
         """Stop for continue-as-new, or once resolved and nothing is due now (later duties go to aftercare)."""
@@ -395,6 +415,7 @@ class IncidentWorkflow(CommandHandlers):
                 self.state.phase is Phase.RESPONSE
                 and bool(lifecycle.mitigated_at or lifecycle.resolve_request)
             )
+            or self.recovery.due()
             or self._probe_due()
             or self.effects.timeline_too_long()
             or self._should_continue_as_new()

@@ -152,6 +152,10 @@ class IncidentStatus(Contract):
     actions: list[ActionView] = Field(
         default_factory=list, description="containment and recovery actions, pending approvals included"
     )
+    automation_halted: str | None = Field(
+        default=None, description="who halted automation and why, while the emergency stop holds"
+    )
+    recovery: str | None = Field(default=None, description="phased recovery: status and traffic restored")
 
 
 class IncidentResult(Contract):
