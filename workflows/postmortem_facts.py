@@ -147,10 +147,11 @@ def policy_version(policy: Policy) -> str:
 
 
 def seconds_between(start: datetime | None, end: datetime | None) -> float | None:
-    """Whole seconds: what a document shows, and the same number however many milliseconds a step took."""
+    """Whole seconds between the two moments as the timeline shows them (to the second), so a duration always
+    agrees with the timestamps printed beside it, however many milliseconds each step took."""
     if start is None or end is None:
         return None
-    return float(max(round((end - start).total_seconds()), 0))
+    return max((end.replace(microsecond=0) - start.replace(microsecond=0)).total_seconds(), 0.0)
 
 
 def ack_deadline_seconds(policy: Policy | None, severity: Severity | None) -> float | None:

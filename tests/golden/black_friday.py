@@ -1,8 +1,13 @@
 """The guide's Black-Friday cascade as a real run, rendered to its post-mortem (the golden file's source).
 
 The inventory database goes down at 09:00 UTC on Black Friday 2030; checkout, shipping and customer
-notifications fail behind it and their alerts are correlated into the one incident, which becomes SEV-1. The run
-is real: the time-skipping server with its clock set to that morning, the worker with every real activity.
+notifications fail behind it and their alerts are correlated into the one incident, which becomes SEV-1;
+warroom proposes the fail-over, the incident commander approves it, promotions are paused by two people (the
+requester and an executive).
+The run is real: the time-skipping server with its clock set to that morning, the worker with every real
+activity except the containment adapters' (`run_containment_action`, `observe_health`): those adapters land
+from another branch, so the stand-in of tests/workflow/containment_system.py acts under the same names and
+contract, as the containment tests do.
 
 Regenerate the golden file after an intended change of the document (then review the diff):
 
@@ -27,11 +32,11 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
+from tests.workflow.containment_system import StandInSystem, worker_with
 from workers.binaries import find_binary
-from workers.worker import build_worker
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import Alert, Impact, IncidentInput
-from workflows.messages.common import incident_workflow_id
+from workflows.messages.common import Severity, incident_workflow_id
 from workflows.messages.status import IncidentResult
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
@@ -76,8 +81,12 @@ COMMANDS = [
     (9, "add_note", {"by": "ben", "text": "primary volume is full after the overnight bulk import; replica is healthy"}),
     (12, "post_update", {"by": "lou", "audience": "customer",
                          "text": "Some customers cannot complete checkout. We are working on it."}),
+    (8, "approve_action", {"by": "kim", "action_id": "a1", "reason": "replica is healthy and caught up"}),
     (14, "escalate", {"by": "kim", "level": 3,
                       "reason": "Black-Friday revenue at risk: executives decide on pausing promotions"}),
+    (15, "propose_action", {"by": "kim", "action": "pause_promotions",
+                            "reason": "promotions drive the load on the recovering database"}),
+    (17, "approve_action", {"by": "fay", "action_id": "a2", "reason": "pause them for an hour at most"}),
     (24, "mitigate", {"by": "ben", "note": "failed over to the replica; checkout error rate back under 1%"}),
     (31, "post_update", {"by": "lou", "audience": "customer",
                          "text": "Checkout works again. Some confirmation e-mails are delayed."}),
@@ -106,14 +115,27 @@ async def render(data_dir: Path) -> str:
         settings = Settings(
             task_queue=f"golden-{uuid4()}", data_dir=data_dir, metrics_address="", policy_file=POLICY
         )
-        async with build_worker(env.client, settings, {"console": ConsoleNotifier(StringIO())}):
+        async with worker_with(env.client, settings, StandInSystem(), ConsoleNotifier(StringIO())):
             result = await _run(env, settings)
     finally:
         await env.shutdown()
     return Path(result.postmortem_path or "").read_text(encoding="utf-8")
 
 
+async def _warm_up(env: WorkflowEnvironment, settings: Settings) -> None:
+    """One throwaway incident first, so the cascade's first second is not spent loading code: every system
+    reaction must land within the second of the step that caused it, as the timestamps print to the second."""
+    inp = IncidentInput(incident_key="warm-up", service="warm-up", summary="warm-up", declared_by="golden",
+                        severity=Severity.SEV4)  # fmt: skip
+    handle = await env.client.start_workflow(
+        IncidentWorkflow.run, inp, id=incident_workflow_id(inp.incident_key), task_queue=settings.task_queue
+    )
+    await handle.signal("resolve", {"by": "golden", "force": True})
+    await handle.result()
+
+
 async def _run(env: WorkflowEnvironment, settings: Settings) -> IncidentResult:
+    await _warm_up(env, settings)
     await sleep_until(env, OPENED)
     handle: WorkflowHandle[IncidentWorkflow, IncidentResult] | None = None
     steps = [(minute, "add_alert", a) for minute, a in ALERTS] + [(m, s, p) for m, s, p in COMMANDS]
