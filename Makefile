@@ -8,11 +8,13 @@ BIN := $(VENV)/bin
 CHROMIUM := /usr/bin/chromium
 # The intake's real-sender test drives Debian's Prometheus Alertmanager, installed the same way.
 ALERTMANAGER := /usr/bin/prometheus-alertmanager
+# The containment tests and the demo drive Debian's HAProxy through its Runtime API.
+HAPROXY := /usr/sbin/haproxy
 # The compose deployment's Prometheus config is checked with Debian's promtool (package prometheus).
 PROMTOOL := /usr/bin/promtool
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: run test lint typecheck install install-test clean
+.PHONY: run demo test lint typecheck install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +33,10 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(BIN)/warroom run
 
+# The demo tour of the README: the shop behind HAProxy, its policy and adapters, and the whole warroom stack.
+demo: install $(HAPROXY)
+	$(BIN)/warroom run --demo
+
 lint: install-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -46,11 +52,15 @@ $(ALERTMANAGER):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus-alertmanager
 
+$(HAPROXY):
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq haproxy
+
 $(PROMTOOL):
 	$(SUDO) apt-get update -qq
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus
 
-test: lint typecheck $(CHROMIUM) $(ALERTMANAGER) $(PROMTOOL)
+test: lint typecheck $(CHROMIUM) $(ALERTMANAGER) $(PROMTOOL) $(HAPROXY)
 	$(BIN)/pytest
 
 clean:

@@ -6,12 +6,17 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from activities.channels import build_notifiers
+from activities.contain import ContainmentActivities
+from activities.contain_registry import load_adapters
 from activities.health import check_health
 from activities.notify import NotifyActivities
+from activities.observe import observe_health
 from activities.policy import PolicyActivities
 from activities.postmortem import PostmortemActivities
 from activities.timeline import TimelineActivities
 from adapters.archive.timeline_files import TimelineArchive
+from adapters.contain.base import ContainmentAdapter
+from adapters.contain.journal import ActionJournal
 from adapters.notify.base import Notifier
 from adapters.publish.document import Publisher
 from adapters.publish.webhook import SignedWebhookPublisher
@@ -37,8 +42,19 @@ def postmortem_publishers(settings: Settings) -> list[Publisher]:
     return [SignedWebhookPublisher(settings.postmortem_webhook_url, lambda: secrets.lookup(WEBHOOK_SECRET))]
 
 
+def containment_activities(
+    settings: Settings, adapters: Mapping[str, ContainmentAdapter] | None = None
+) -> ContainmentActivities:
+    """The adapters in `WARROOM_CONTAINMENT`; completed actions are journaled under the data dir."""
+    secrets = SecretSource()
+    chosen = adapters if adapters is not None else load_adapters(secrets, settings.data_dir)
+    return ContainmentActivities(chosen, ActionJournal(settings.data_dir / "containment"), secrets.redact)
+
+
 def build_activities(
-    settings: Settings, notifiers: Mapping[str, Notifier] | None = None
+    settings: Settings,
+    notifiers: Mapping[str, Notifier] | None = None,
+    adapters: Mapping[str, ContainmentAdapter] | None = None,
 ) -> list[Callable[..., Any]]:
     archive = TimelineArchive(settings.data_dir / "timeline")
     return [
@@ -49,4 +65,6 @@ def build_activities(
             settings.postmortems, archive, settings.postmortem_template, postmortem_publishers(settings)
         ).render_postmortem,
         TimelineActivities(archive).archive_timeline,
+        containment_activities(settings, adapters).run_containment_action,
+        observe_health,
     ]

@@ -28,6 +28,7 @@ def lint(policy: Policy) -> list[Finding]:
         *_unknown_references(policy),
         *_rotation_gaps(policy),
         *_shared_services(policy),
+        *_shared_slack_ids(policy),
         *_missing_per_severity(policy),
         *_missing_levels(policy),
         *_unreachable_steps(policy),
@@ -177,6 +178,22 @@ def _shared_services(policy: Policy) -> Iterator[Finding]:
                 path=f"roster.teams.{teams[1]}.services",
                 message=f"service '{service}' is owned by {' and '.join(teams)}; only {teams[0]} would ever be paged",
                 fix=f"keep '{service}' in one team's services",
+            )
+
+
+def _shared_slack_ids(policy: Policy) -> Iterator[Finding]:
+    """The Slack route maps a clicking member to one person; an id two people share approves as nobody."""
+    claims: dict[str, list[str]] = {}
+    for name, person in policy.roster.people.items():
+        if person.slack_user_id:
+            claims.setdefault(person.slack_user_id, []).append(name)
+    for slack_id, names in claims.items():
+        if len(names) > 1:
+            yield Finding(
+                severity="error",
+                path=f"roster.people.{names[1]}.slack_user_id",
+                message=f"Slack id {slack_id} belongs to {' and '.join(names)}; their Slack clicks approve nothing",
+                fix="give each person their own Slack member id (Slack: profile -> Copy member ID)",
             )
 
 

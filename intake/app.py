@@ -24,6 +24,8 @@ from intake.errors import IntakeError, RetryLater
 from intake.handoff import Handoff, HandoffReport, TemporalUnavailable
 from intake.openapi import openapi_document
 from intake.routes import ROUTES, Reading, Route
+from intake.slack_approvals import PATH as SLACK_PATH
+from intake.slack_approvals import SlackApprovals, receive_slack_action
 from intake.sns import SnsVerifier
 from intake.trackers import ItemCloser, tracker_routes
 
@@ -40,7 +42,12 @@ class InFlight:
         self.count = 0
 
 
-def create_app(config: IntakeConfig, handoff: Handoff, sns: SnsVerifier | None = None) -> Starlette:
+def create_app(
+    config: IntakeConfig,
+    handoff: Handoff,
+    sns: SnsVerifier | None = None,
+    slack: SlackApprovals | None = None,
+) -> Starlette:
     verifier = sns or SnsVerifier()
     spec = openapi_document(ROUTES)
     in_flight = InFlight(config.max_in_flight)
@@ -57,11 +64,15 @@ def create_app(config: IntakeConfig, handoff: Handoff, sns: SnsVerifier | None =
     async def openapi(request: Request) -> Response:
         return JSONResponse(spec)
 
+    async def slack_interactivity(request: Request) -> Response:  # intake/slack_approvals.py
+        return await receive_slack_action(request, config, handoff.client, slack)
+
     routes = [StarletteRoute(r.path, endpoint(r), methods=["POST"], name=r.name) for r in ROUTES]
     routes += tracker_routes(config, ItemCloser(handoff.client))  # issue trackers complete action items
     routes += [
         StarletteRoute("/healthz", healthz, methods=["GET"]),
         StarletteRoute("/openapi.json", openapi, methods=["GET"]),
+        StarletteRoute(SLACK_PATH, slack_interactivity, methods=["POST"]),
     ]
     return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
 

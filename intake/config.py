@@ -26,6 +26,8 @@ ENVIRONMENT_VARIABLES = {
     "WARROOM_INTAKE_PAGERDUTY_ROUTING_KEYS": "accepted PagerDuty routing keys, comma-separated "
     "(default: the intake tokens)",
     "WARROOM_INTAKE_SNS_TOPICS": "accepted SNS topic ARNs, comma-separated (default: any topic)",
+    "WARROOM_INTAKE_SLACK_SIGNING_SECRET": "the Slack app's signing secret: turns on Approve / Reject buttons "
+    "at /slack/interactivity (also read from WARROOM_SECRETS_FILE)",
     "WARROOM_INTAKE_MAX_IN_FLIGHT": "hand-offs at once; beyond it 503 + Retry-After at once (default 256)",
     "WARROOM_INTAKE_CORRELATION_WINDOW": "join one service's alerts within this (default 5m; 0 = off)",
     "WARROOM_INTAKE_REPEAT_WINDOW": "drop a re-sent alert the incident holds, at the door, within this "
@@ -50,6 +52,7 @@ class IntakeConfig(BaseModel):
     jira_webhook_secret: SecretStr | None = None
     pagerduty_routing_keys: tuple[SecretStr, ...] = ()
     sns_topics: tuple[str, ...] = ()
+    slack_signing_secret: SecretStr | None = None
     correlation_window: timedelta = timedelta(minutes=5)
     repeat_window: timedelta = timedelta(hours=6)
 
@@ -80,6 +83,7 @@ class IntakeConfig(BaseModel):
             ("WARROOM_INTAKE_GRAFANA_HMAC_SECRET", "grafana_hmac_secret"),
             ("WARROOM_INTAKE_GITHUB_WEBHOOK_SECRET", "github_webhook_secret"),
             ("WARROOM_INTAKE_JIRA_WEBHOOK_SECRET", "jira_webhook_secret"),
+            ("WARROOM_INTAKE_SLACK_SIGNING_SECRET", "slack_signing_secret"),
         ):
             if env.get(variable):
                 values[name] = SecretStr(env[variable])

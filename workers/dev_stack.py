@@ -17,11 +17,11 @@ import socket
 import sys
 import time
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager, suppress
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.protobuf.duration_pb2 import Duration
 from temporalio.api.namespace.v1 import NamespaceConfig
@@ -39,6 +39,9 @@ from workers.connect_errors import describe_connect_failure
 from workers.logs import configure_logging
 from workflows.durations import format_duration
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
+
+if TYPE_CHECKING:
+    from workers.demo import DemoPlan
 
 LISTEN_IP = "127.0.0.1"  # the dev server is not for production: never listen beyond this machine
 READY_TIMEOUT = 30.0
@@ -274,21 +277,31 @@ def make_runtime(settings: Settings) -> Runtime | None:
         ) from None
 
 
+@dataclass(frozen=True)
+class IntakeRunning:
+    url: str
+    token: str
+    announce_line: str
+
+
 @asynccontextmanager
-async def intake_service(settings: Settings, client: Client) -> AsyncIterator[str | None]:
+async def intake_service(settings: Settings, client: Client) -> AsyncIterator[IntakeRunning]:
     """The HTTP intake (intake/), served beside the worker on the same client and stopped before it.
-    Yields the line to announce: its URL and where its token is."""
+    Yields its URL, a token senders may present, and the line to announce (URL and where the token is)."""
     from intake.server import IntakeStartError
     from intake.service import serve_intake
-    from workers.intake_process import IntakeConfigError, stack_intake_config
+    from workers.intake_process import IntakeConfigError, slack_people, stack_intake_config
 
     try:
         config, token_hint = stack_intake_config(settings)
+        people = slack_people(settings, config)
     except IntakeConfigError as error:
         raise StackError(str(error)) from None
     try:
-        async with serve_intake(client, settings.task_queue, config) as url:
-            yield f"{url}/v1/alerts/<format>  ({token_hint}; WARROOM_INTAKE_ADDRESS moves it)"
+        async with serve_intake(client, settings.task_queue, config, people) as url:
+            slack = f"; Slack buttons: {url}/slack/interactivity" if people is not None else ""
+            line = f"{url}/v1/alerts/<format>  ({token_hint}; WARROOM_INTAKE_ADDRESS moves it{slack})"
+            yield IntakeRunning(url, config.tokens[0].get_secret_value(), line)
     except IntakeStartError as error:
         raise StackError(f"{error}: choose another address with WARROOM_INTAKE_ADDRESS") from None
 
@@ -318,8 +331,12 @@ async def serve_worker(
         )
 
 
-async def run_stack(settings: Settings, config: StackConfig, announce: Announce) -> None:
-    """`warroom run`: server child, then worker (and intake) in-process, until SIGINT/SIGTERM."""
+async def run_stack(
+    settings: Settings, config: StackConfig, announce: Announce, demo: DemoPlan | None = None
+) -> None:
+    """`warroom run`: server child, then worker (and intake) in-process, until SIGINT/SIGTERM. With a demo
+    plan, the demo shop and HAProxy start first (the worker's adapters point at them) and the shop's
+    watcher posts to the intake."""
     stop = stop_on_signals()
     configure_logging(settings.log_level)
     listeners = [
@@ -329,6 +346,13 @@ async def run_stack(settings: Settings, config: StackConfig, announce: Announce)
     metrics = _metrics_bind(settings.metrics_address)
     if metrics:
         listeners.append(Listener("metrics", *metrics, "WARROOM_METRICS_ADDRESS ('' turns metrics off)"))
+    if demo is not None:
+        ports = demo.ports
+        listeners += [
+            Listener(f"demo {label}", LISTEN_IP, port, "--demo-port")
+            for label, port in (("HAProxy", ports.frontend), ("shop eu", ports.eu), ("shop us", ports.us),
+                                ("HAProxy Runtime API", ports.runtime_api))
+        ]  # fmt: skip
     ensure_ports_free(listeners)
     started = time.monotonic()
     # The server is forked before the metrics runtime exists: no Rust threads are alive at fork time.
@@ -339,8 +363,28 @@ async def run_stack(settings: Settings, config: StackConfig, announce: Announce)
         if client is None:
             return
         await set_retention(client, settings.namespace, config.retention)
-        async with intake_service(settings, client) as intake_url:
-            _announce_stack(announce, settings, config, server, intake_url, time.monotonic() - started)
+        async with AsyncExitStack() as demo_stack:
+            demo_lines: list[str] = []
+            if demo is not None:
+                from workers.demo import demo_services, watching  # the demo's processes import this module
+
+                running = await demo_stack.enter_async_context(demo_services(demo))
+                demo_lines = running.announce_lines()
+                # The in-process worker reads WARROOM_CONTAINMENT when it is built, and resolves the adapters
+                # file's ${SHOP_ADMIN_TOKEN} from this environment when it acts.
+                os.environ.update(running.worker_environment())
+            intake = await demo_stack.enter_async_context(intake_service(settings, client))
+            if demo is not None:
+                await demo_stack.enter_async_context(watching(demo, intake.url, intake.token))
+            _announce_stack(
+                announce,
+                settings,
+                config,
+                server,
+                intake.announce_line,
+                time.monotonic() - started,
+                demo_lines,
+            )
             await serve_worker(client, settings, stop, server)
         announce("stopping: worker stopped, stopping the Temporal server...")
     finally:
@@ -398,6 +442,7 @@ def _announce_stack(
     server: DevServer,
     intake_url: str | None,
     startup_seconds: float,
+    extra_lines: list[str] | None = None,
 ) -> None:
     lines = [
         f"warroom is running (Temporal answered in {startup_seconds:.1f} s)",
@@ -409,6 +454,7 @@ def _announce_stack(
         lines.append(f"  Metrics:       http://{settings.metrics_address}/metrics")
     if intake_url:
         lines.append(f"  Intake:        {intake_url}")
+    lines += extra_lines or []
     lines += [
         f"  State:         {config.db_file}  (server log {config.log_file})",
         f"  Server pid:    {server.pid}",

@@ -16,15 +16,20 @@ from temporalio.api.workflowservice.v1 import GetSystemInfoRequest
 from temporalio.client import Client
 from temporalio.service import RPCError
 
+from config.policy_file import PolicyError
+from config.secrets import MissingSecretError, SecretSource
 from config.settings import Settings
 from intake.config import IntakeConfig
 from intake.server import IntakeStartError
 from intake.service import serve_intake
+from intake.slack_approvals import SlackPeople
 from workers.client import connect
 from workers.connect_errors import describe_connect_failure
+from workers.slack_people import RosterSlackPeople
 from workflows.messages.validation import describe_validation_error
 
 TOKEN_FILE = "intake-token"
+SLACK_SECRET = "WARROOM_INTAKE_SLACK_SIGNING_SECRET"
 PROBE_TIMEOUT = timedelta(seconds=10)
 # An error names the variable the user set, not the field it became.
 SETTING_VARIABLES = {
@@ -55,10 +60,27 @@ def stack_token(data_dir: Path) -> tuple[SecretStr, Path]:
 def intake_config_from_env() -> IntakeConfig:
     """The WARROOM_INTAKE_* settings; a bad value is a message naming the variable, not a traceback."""
     try:
-        return IntakeConfig.from_env()
+        config = IntakeConfig.from_env()
     except ValidationError as error:
         problems = describe_validation_error(error, rename=SETTING_VARIABLES)
         raise IntakeConfigError(f"bad WARROOM_INTAKE_* setting ({problems}); see docs/intake.md") from None
+    if config.slack_signing_secret is None:  # like channel secrets, it may live in WARROOM_SECRETS_FILE
+        try:
+            secret = SecretSource().lookup(SLACK_SECRET)
+        except MissingSecretError:
+            return config
+        config = config.model_copy(update={"slack_signing_secret": SecretStr(secret)})
+    return config
+
+
+def slack_people(settings: Settings, config: IntakeConfig) -> SlackPeople | None:
+    """Who a Slack member is, from the policy's roster: only when Slack approvals are set up."""
+    if config.slack_signing_secret is None:
+        return None
+    try:
+        return RosterSlackPeople(settings.policy_file)
+    except PolicyError as error:
+        raise IntakeConfigError(f"Slack approvals need the roster: {error}") from None
 
 
 def stack_intake_config(settings: Settings) -> tuple[IntakeConfig, str]:
@@ -91,9 +113,10 @@ async def run_intake(
     config = intake_config_from_env()
     if not config.tokens:
         raise IntakeConfigError("set WARROOM_INTAKE_TOKEN (every sender must present a token)")
+    people = slack_people(settings, config)
     client = await connect(settings, lazy=True)
     try:
-        async with serve_intake(client, settings.task_queue, config) as url:
+        async with serve_intake(client, settings.task_queue, config, people) as url:
             announce(
                 f"intake on {url} -> Temporal {settings.temporal_address}, task queue {settings.task_queue}"
             )

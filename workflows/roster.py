@@ -30,7 +30,10 @@ TEAM_FIELDS = ("oncall", "tech_lead", "service_owner", "engineering_manager", "d
 
 class Person(Contract):
     email: str | None = None
-    slack_user_id: str | None = Field(default=None, description="for @-mentions in Slack messages")
+    slack_user_id: str | None = Field(
+        default=None,
+        description="the Slack member id (U...): @-mentions, and who clicked Approve / Reject in Slack",
+    )
     phone: str | None = None
     channels: list[str] = Field(default_factory=list, description="channels to reach this person, in order")
     manager: str | None = Field(

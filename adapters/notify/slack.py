@@ -1,4 +1,5 @@
-"""Slack incoming webhook with Block Kit: severity colour, summary, who is paged, ack/approve hints.
+"""Slack incoming webhook with Block Kit: severity colour, summary, who is paged, ack/approve hints, and
+Approve / Reject buttons on an approval request (their clicks come back to the intake's Slack route).
 
 Slack webhooks cannot dedupe, so this channel is not idempotent: see `HttpChannel` for what that means."""
 
@@ -9,6 +10,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from adapters.notify.http import HttpChannel, HttpRequest, json_bytes
+from adapters.notify.slack_buttons import approval_buttons
 from adapters.notify.templates import severity_colour, slack_escape
 from workflows.messages.notifications import Notification
 
@@ -55,6 +57,8 @@ class SlackChannel(HttpChannel):
         if hints:
             elements = [{"type": "mrkdwn", "text": slack_escape(hint)} for hint in hints]
             blocks.append({"type": "context", "elements": elements})
+        if (buttons := approval_buttons(notification)) is not None:
+            blocks.append(buttons)
         return {
             # The subject already carries the severity tag (workflows/incident/wording.py): never add it twice.
             "text": slack_escape(notification.subject),

@@ -236,3 +236,15 @@ def test_an_approver_who_names_nobody_and_an_adapter_the_worker_lacks_are_errors
     assert at(found, "containment.runbooks[0].actions[1].adapter") == [
         "no adapter 'kubernetes' (containment.adapters: haproxy, shop)"
     ]
+
+
+def test_a_slack_id_two_people_share_is_an_error() -> None:
+    people = {
+        **BASE["roster"]["people"],
+        "alice": {"slack_user_id": "U0SAME"},
+        "bob": {"slack_user_id": "U0SAME"},
+    }
+    policy = small_policy(roster=with_roster(people=people))
+
+    [message] = at(errors(policy), "roster.people.bob.slack_user_id")
+    assert message.startswith("Slack id U0SAME belongs to alice and bob")

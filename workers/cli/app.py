@@ -17,6 +17,7 @@ from typing import Annotated
 import typer
 
 from config.channels import ChannelConfigError
+from config.containment import ContainmentConfigError
 from config.policy_file import PolicyError
 from config.settings import Settings
 from config.temporal_connection import TemporalConnectionError
@@ -104,7 +105,13 @@ def _main() -> None:
     except CliError as error:
         typer.echo(f"error: {error}", err=True)
         raise SystemExit(error.exit_code) from None
-    except (ChannelConfigError, PolicyError, LogFormatError, TemporalConnectionError) as error:  # fix, exit 2
+    except (
+        ChannelConfigError,
+        ContainmentConfigError,
+        PolicyError,
+        LogFormatError,
+        TemporalConnectionError,
+    ) as error:  # configuration to fix: exit 2
         typer.echo(f"error: {error}", err=True)
         raise SystemExit(2) from None
     except Exception as error:  # a bug: say so briefly; the traceback only for those who ask for it

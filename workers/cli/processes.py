@@ -45,10 +45,27 @@ def run(
             "(default: $WARROOM_RETENTION or 90d)"
         ),
     ] = None,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Also run the demo shop (two regions behind HAProxy) with its policy, containment adapters "
+            "and an alert watcher; needs Debian's haproxy (README: demo tour)",
+        ),
+    ] = False,
+    demo_port: Annotated[
+        int,
+        typer.Option(
+            help="--demo: HAProxy's port; the shop's eu, us and the Runtime API take the next three",
+            min=1,
+            max=65532,
+        ),
+    ] = 8100,
 ) -> None:
     """Run everything on this machine: Temporal dev server (state kept in a file) + Web UI + worker.
 
     Ctrl-C stops it all cleanly."""
+    from workers.demo import DemoPlan
     from workers.dev_stack import StackConfig, StackError, run_stack
 
     settings = settings_of(ctx)
@@ -68,8 +85,11 @@ def run(
             "connection": TemporalConnection(),
         }
     )
+    plan = DemoPlan(config.data_dir, demo_port) if demo else None
+    if plan is not None:
+        settings = settings.model_copy(update={"policy_file": plan.policy_file})
     try:
-        asyncio.run(run_stack(settings, config, typer.echo))
+        asyncio.run(run_stack(settings, config, typer.echo, plan))
     except StackError as error:
         raise CliError(str(error)) from None
 

@@ -37,6 +37,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages.status import ActionState, EventKind
 
 OBSERVE_MARGIN = timedelta(minutes=2)
+# The observation heartbeats every sample (at most 2 s apart): a worker killed mid-soak is noticed within this,
+# and the gate is observed again on another worker, instead of waiting out the soak plus the margin.
+OBSERVE_HEARTBEAT = timedelta(seconds=20)
 OBSERVE_RETRY = RetryPolicy(initial_interval=timedelta(seconds=2), maximum_attempts=2)
 
 
@@ -158,6 +161,7 @@ class RecoveryRunner:
                 ),
                 result_type=HealthObservationResult,
                 start_to_close_timeout=recovery.soak + OBSERVE_MARGIN,
+                heartbeat_timeout=OBSERVE_HEARTBEAT,
                 retry_policy=OBSERVE_RETRY,
                 summary="recovery health gate",
             )

@@ -7,7 +7,8 @@
 - `notifications`: the notify activity's contract with the adapters;
 - `activities`: the other activities' inputs and results;
 - `correlation`: the intake's correlation router;
-- `containment`: the containment and health-observation activities' contract with the adapters.
+- `containment`: the containment and health-observation activities' contract with the adapters;
+- `approval_buttons`: the Approve / Reject buttons of Slack approval messages (adapter and intake).
 
 Field names here are a public API: humans type them into the Temporal Web UI and the CLI sends them, so
 renaming one is a breaking change. Models that humans type forbid unknown fields, so a typo ("ackd_by")
