@@ -5,9 +5,8 @@ notifications fail behind it and their alerts are correlated into the one incide
 warroom proposes the fail-over, the incident commander approves it, promotions are paused by two people (the
 requester and an executive).
 The run is real: the time-skipping server with its clock set to that morning, the worker with every real
-activity except the containment adapters' (`run_containment_action`, `observe_health`): those adapters land
-from another branch, so the stand-in of tests/workflow/containment_system.py acts under the same names and
-contract, as the containment tests do.
+activity, and the containment actions run by the real `http_runbook` adapter against a real HTTP automation
+endpoint that checks their signatures.
 
 Regenerate the golden file after an intended change of the document (then review the diff):
 
@@ -17,9 +16,14 @@ Regenerate the golden file after an intended change of the document (then review
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
+import json
 import re
 import sys
+import threading
 from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from io import StringIO
 from pathlib import Path
 from uuid import uuid4
@@ -29,11 +33,15 @@ from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
 
+from activities import build_activities
+from activities.contain_registry import parse_adapters
 from adapters.notify.console import ConsoleNotifier
+from config.secrets import SecretSource
 from config.settings import Settings
-from tests.workflow.containment_system import StandInSystem, worker_with
 from workers.binaries import find_binary
+from workers.worker import WORKFLOWS
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import Alert, Impact, IncidentInput
 from workflows.messages.common import Severity, incident_workflow_id
@@ -47,6 +55,58 @@ OPENED = datetime(2030, 11, 29, 9, 0, tzinfo=UTC)
 KEY = "black-friday-inventory-db"
 _TIMESTAMPED_ROW = re.compile(r"^\| (\d{4}-\d\d-\d\d \d\d:\d\d:\d\d) \|")
 _OCCURRENCE_MILLIS = re.compile(r"(\d{8}T\d{6})\.\d{3}Z")
+
+
+RUNBOOK_SECRET = "golden-runbook-hmac-key"
+# What the automation system answers per operation: the job ran and what it changed.
+JOB_RESULTS = {
+    "failover": "inventory-db now served by the replica in us-east-1b",
+    "disable_feature": "feature flag 'promotions' off",
+    "enable_feature": "feature flag 'promotions' on",
+}
+
+
+class AutomationEndpoint:
+    """A real HTTP automation endpoint (what Rundeck or a CI job would be) for the `http_runbook` adapter: it
+    checks the HMAC signature, runs each idempotency key once and answers that the job succeeded."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[str, str] = {}
+        endpoint = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                signed = self.headers["X-Warroom-Timestamp"].encode() + b"." + body
+                expected = "sha256=" + hmac.new(RUNBOOK_SECRET.encode(), signed, hashlib.sha256).hexdigest()
+                if not hmac.compare_digest(expected, self.headers["X-Warroom-Signature"]):
+                    self.send_response(401)
+                    self.end_headers()
+                    return
+                operation = self.path.rsplit("/", 1)[-1]
+                key = self.headers["Idempotency-Key"]
+                job = endpoint.jobs.setdefault(key, f"{operation}-{len(endpoint.jobs) + 1}")
+                answer = {"id": job, "status": "succeeded", "detail": JOB_RESULTS.get(operation, "done")}
+                payload = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, format: str, *args: object) -> None:
+                return
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def __enter__(self) -> AutomationEndpoint:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
 
 
 def at(minutes: float) -> datetime:
@@ -115,8 +175,17 @@ async def render(data_dir: Path) -> str:
         settings = Settings(
             task_queue=f"golden-{uuid4()}", data_dir=data_dir, metrics_address="", policy_file=POLICY
         )
-        async with worker_with(env.client, settings, StandInSystem(), ConsoleNotifier(StringIO())):
-            result = await _run(env, settings)
+        with AutomationEndpoint() as automation:
+            adapters = parse_adapters(
+                {"adapters": {name: {"type": "http_runbook", "url": f"{automation.url}/hooks/{{operation}}",
+                                     "secret": "${GOLDEN_RUNBOOK_SECRET}"} for name in ("inventory", "storefront")}},
+                SecretSource(environ={"GOLDEN_RUNBOOK_SECRET": RUNBOOK_SECRET}), data_dir,
+            )  # fmt: skip
+            activities = build_activities(settings, {"console": ConsoleNotifier(StringIO())}, adapters)
+            async with Worker(
+                env.client, task_queue=settings.task_queue, workflows=WORKFLOWS, activities=activities
+            ):
+                result = await _run(env, settings)
     finally:
         await env.shutdown()
     return Path(result.postmortem_path or "").read_text(encoding="utf-8")
