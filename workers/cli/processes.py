@@ -4,6 +4,7 @@ a steering command does not load the worker or the intake's web stack."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -15,6 +16,7 @@ from workers.cli.errors import CliError
 from workers.cli.options import settings_of
 from workers.cli.temporal_errors import run_against_temporal
 from workers.logs import configure_logging
+from workflows.durations import parse_duration
 
 process_commands = typer.Typer()
 PANEL = "Run warroom"
@@ -43,6 +45,13 @@ def run(
         typer.Option(
             help="Where the server's SQLite file and the post-mortems "
             "live (default: $WARROOM_DATA_DIR or .warroom)"
+        ),
+    ] = None,
+    retention: Annotated[
+        str | None,
+        typer.Option(
+            help="How long closed incidents stay visible to status, list and reports, e.g. 90d "
+            "(default: $WARROOM_RETENTION or 90d)"
         ),
     ] = None,
     demo: Annotated[
@@ -76,6 +85,7 @@ def run(
         ui_port=ui_port or frontend_port + 1000,
         data_dir=(data_dir or settings.data_dir).resolve(),
         namespace=settings.namespace,
+        retention=retention_of(retention or settings.retention),
     )
     settings = settings.model_copy(
         # The embedded dev server speaks plaintext: TLS / API key settings are for a remote cluster.
@@ -127,6 +137,15 @@ def intake(ctx: typer.Context) -> None:
         asyncio.run(serve())
     except IntakeConfigError as error:
         raise CliError(str(error)) from None
+
+
+def retention_of(text: str) -> timedelta:
+    span = parse_duration(text)
+    if not isinstance(span, timedelta) or span < timedelta(days=1):
+        raise typer.BadParameter(
+            f"expected a duration of at least 1d such as 90d, got {text!r}", param_hint="--retention"
+        )
+    return span
 
 
 def _port_of(address: str) -> int | None:

@@ -345,6 +345,7 @@ class Incident(ContainmentCommands):
         self.record(
             now, EventKind.ALERT, alert.source, f"{alert.status.value}: {alert.summary}",
             dedup_key=alert.dedup_key, service=alert.service, severity_hint=alert.severity_hint,
+            **({"starts_at": alert.starts_at.isoformat()} if alert.starts_at else {}),
         )  # fmt: skip
         if alert.correlation:
             self.record(now, EventKind.CORRELATED, alert.source, alert.correlation, dedup_key=alert.dedup_key)
@@ -425,7 +426,10 @@ class Incident(ContainmentCommands):
         self.state.lifecycle.classification = classification
         change = f"{previous.value} -> " if previous and previous != classification.severity else ""
         reasons = "; ".join(reason.explanation for reason in classification.reasons)
-        self.record(now, kind, actor, f"{change}{classification.severity.value}: {reasons}", command_id)
+        self.record(
+            now, kind, actor, f"{change}{classification.severity.value}: {reasons}", command_id,
+            severity=classification.severity.value,
+        )  # fmt: skip
         response = self.state.response
         if (
             classification.severity is Severity.SEV1
@@ -482,9 +486,15 @@ class Incident(ContainmentCommands):
         assert request is not None
         lifecycle = self.state.lifecycle
         lifecycle.resolved_by, lifecycle.resolved_at = request.by, now
-        self.record(
-            now, EventKind.RESOLVED, request.by, f"resolved{_suffix(request.note)}", request.command_id
-        )
+        if request.false_positive:
+            self.record(
+                now, EventKind.RESOLVED, request.by, f"resolved as a false positive{_suffix(request.note)}",
+                request.command_id, false_positive=True,
+            )  # fmt: skip
+        else:
+            self.record(
+                now, EventKind.RESOLVED, request.by, f"resolved{_suffix(request.note)}", request.command_id
+            )
         return request
 
     def resolve_refused(self, now: datetime, detail: str) -> Resolve:
