@@ -10,7 +10,8 @@ CHROMIUM := /usr/bin/chromium
 ALERTMANAGER := /usr/bin/prometheus-alertmanager
 # The containment tests and the demo drive Debian's HAProxy through its Runtime API.
 HAPROXY := /usr/sbin/haproxy
-# The compose deployment's Prometheus config is checked with Debian's promtool (package prometheus).
+# Debian's package prometheus: its promtool checks the compose deployment's Prometheus config and warroom's
+# alert rules, and its prometheus scrapes `warroom run` in the self-monitoring test.
 PROMTOOL := /usr/bin/promtool
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 

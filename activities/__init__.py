@@ -18,6 +18,8 @@ from adapters.archive.timeline_files import TimelineArchive
 from adapters.contain.base import ContainmentAdapter
 from adapters.contain.journal import ActionJournal
 from adapters.notify.base import Notifier
+from adapters.publish.document import Publisher
+from adapters.publish.webhook import SignedWebhookPublisher
 from config.channels import load_channels
 from config.secrets import SecretSource
 from config.settings import Settings
@@ -26,6 +28,18 @@ from config.settings import Settings
 def default_notifiers() -> dict[str, Notifier]:
     """The channels in `WARROOM_CHANNELS` (plus the built-in `console`); secrets resolve at send time."""
     return build_notifiers(load_channels())
+
+
+WEBHOOK_SECRET = "WARROOM_POSTMORTEM_WEBHOOK_SECRET"
+
+
+def postmortem_publishers(settings: Settings) -> list[Publisher]:
+    """Beside the Markdown directory: the signed webhook when a URL is configured. Its secret is looked up at
+    each send (environment, else the secrets file), so it never sits in settings, history or logs."""
+    if not settings.postmortem_webhook_url:
+        return []
+    secrets = SecretSource()
+    return [SignedWebhookPublisher(settings.postmortem_webhook_url, lambda: secrets.lookup(WEBHOOK_SECRET))]
 
 
 def containment_activities(
@@ -47,7 +61,9 @@ def build_activities(
         PolicyActivities(settings).load_policy,
         NotifyActivities(notifiers if notifiers is not None else default_notifiers()).notify,
         check_health,
-        PostmortemActivities(settings.postmortems, archive).render_postmortem,
+        PostmortemActivities(
+            settings.postmortems, archive, settings.postmortem_template, postmortem_publishers(settings)
+        ).render_postmortem,
         TimelineActivities(archive).archive_timeline,
         containment_activities(settings, adapters).run_containment_action,
         observe_health,

@@ -14,6 +14,7 @@ from temporalio.exceptions import ApplicationError
 
 from adapters.notify.base import Notifier
 from workflows.messages.notifications import ChannelAttempt, DeliveryResult, Notification
+from workflows.metrics import page_failed, page_sent
 
 
 def _redactor(notifier: Notifier) -> Callable[[str], str]:
@@ -61,9 +62,11 @@ class NotifyActivities:
             notification.idempotency_key,
         )
         redact = _redactor(notifier)
+        channel, kind = notification.channel, notification.kind.value
         try:
             result = await notifier.send(notification)
         except ApplicationError as error:
+            page_failed(channel, kind, error.type or "ApplicationError")
             raise ApplicationError(
                 redact(error.message),
                 attempt,  # details: lets the workflow say on which attempt a channel refused
@@ -72,6 +75,7 @@ class NotifyActivities:
                 next_retry_delay=_capped(error.next_retry_delay),
             ) from None
         except Exception as error:
+            page_failed(channel, kind, "ChannelError")
             raise ApplicationError(
                 redact(f"{notification.channel}: {type(error).__name__}: {error}"),
                 attempt,
@@ -79,6 +83,10 @@ class NotifyActivities:
             ) from None
         detail = redact(result.detail)
         outcome = "sent" if result.delivered else result.outcome
+        if outcome == "sent":
+            page_sent(channel, kind)
+        else:
+            page_failed(channel, kind, f"outcome_{outcome}")
         attempt_record = ChannelAttempt(
             channel=notification.channel,
             recipients=notification.recipients,

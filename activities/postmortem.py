@@ -1,91 +1,36 @@
-"""render_postmortem: a blameless post-mortem draft built from the incident's own timeline.
+"""render_postmortem: a blameless post-mortem draft built from the incident's own timeline, then published.
 
 The timeline is read from the archive (adapters/archive) and completed with the events the request still
-carries, so an incident open for weeks gets its whole timeline without passing it in one payload."""
+carries, so an incident open for weeks gets its whole timeline without passing it in one payload. The facts
+are computed by the pure `workflows.postmortem_facts`, the document by `activities.postmortem_document`; the
+Markdown directory always receives it, a signed webhook too when the worker configures one."""
 
 from __future__ import annotations
 
 import asyncio
 import re
-from datetime import datetime
+from collections.abc import Sequence
 from pathlib import Path
 
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.postmortem_document import PostmortemTemplateError, render_document
 from adapters.archive.timeline_files import TimelineArchive
-from adapters.publish.files import write_atomically
-from workflows.markdown import markdown_text, table_cell
+from adapters.publish.document import PublishedDocument, Publisher
+from adapters.publish.files import DirectoryPublisher
 from workflows.messages.activities import PostmortemRequest, PostmortemResult
-from workflows.messages.status import EventKind, IncidentStatus, TimelineEvent
+from workflows.messages.status import IncidentStatus, TimelineEvent
+from workflows.postmortem_facts import PostmortemFacts, compute_facts
 
-
-def _moment(status: IncidentStatus, kind: EventKind) -> datetime | None:
-    return next((event.at for event in status.timeline if event.kind is kind), None)
-
-
-def _duration(start: datetime | None, end: datetime | None) -> str:
-    if start is None or end is None:
-        return "n/a"
-    minutes, seconds = divmod(int((end - start).total_seconds()), 60)
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m {seconds:02d}s"
-
-
-def _timeline_row(event: TimelineEvent) -> str:
-    cells = [
-        f"{event.at:%Y-%m-%d %H:%M:%S}",
-        event.kind.value,
-        table_cell(event.actor),
-        table_cell(event.summary),
-    ]
-    return f"| {' | '.join(cells)} |"
+# The activity runs up to 5 times (ARCHIVE_RETRY); a webhook still failing at the 4th gives up on the webhook
+# only, so the draft on disk is never lost to a receiver that is down.
+WEBHOOK_ATTEMPTS = 4
 
 
 def render_postmortem_markdown(status: IncidentStatus) -> str:
-    opened = status.timeline[0].at if status.timeline else None
-    resolved = _moment(status, EventKind.RESOLVED)
-    severity = status.severity.value if status.severity else "unclassified"
-    reasons = status.classification.reasons if status.classification else []
-    lines = [
-        f"# Post-mortem: {markdown_text(status.summary or status.incident_id)}",
-        "",
-        "_Blameless: this document describes what the system and the process did, not who is at fault._",
-        "",
-        "| | |",
-        "|---|---|",
-        f"| Incident | `{status.incident_id}` (occurrence `{status.occurrence or status.incident_id}`) |",
-        f"| Service | {table_cell(status.service or 'unknown')} |",
-        f"| Severity | {severity} |",
-        f"| Acknowledged by | {table_cell(status.acknowledged_by or 'nobody')} |",
-        f"| Resolved by | {table_cell(status.resolved_by or 'n/a')} |",
-        f"| Time to acknowledge | {_duration(opened, status.acknowledged_at)} |",
-        f"| Time to mitigate | {_duration(opened, status.mitigated_at)} |",
-        f"| Time to resolve | {_duration(opened, resolved)} |",
-        f"| Paged | {table_cell(', '.join(status.paged) or 'nobody')} |",
-        "",
-        "## Why this severity",
-        *[
-            f"- {reason.dimension}: {markdown_text(reason.explanation)} ({reason.severity.value})"
-            for reason in reasons
-        ],
-        "",
-        "## Timeline (UTC)",
-        "",
-        "| Time | Event | Actor | What happened |",
-        "|---|---|---|---|",
-        *[_timeline_row(event) for event in status.timeline],
-        "",
-        "## Contributing factors",
-        "",
-        "_To be written by the review: what made this possible, what made it worse, what helped._",
-        "",
-        "## Action items",
-        "",
-        "_To be agreed in the review._",
-        "",
-    ]
-    return "\n".join(lines)
+    """The document from a status alone (no policy or impact known): what older callers and tests render."""
+    return render_document(compute_facts(status))
 
 
 def postmortem_filename(occurrence: str) -> str:
@@ -99,24 +44,59 @@ def whole_timeline(archived: list[TimelineEvent], carried: list[TimelineEvent]) 
     return archived + [event for event in carried if event.seq is None or event.seq not in stored]
 
 
+def facts_of(request: PostmortemRequest, archived: list[TimelineEvent]) -> PostmortemFacts:
+    status = request.status.model_copy(update={"timeline": whole_timeline(archived, request.status.timeline)})
+    return compute_facts(
+        status, opened_at=request.opened_at, policy=request.policy, impact=request.impact,
+        false_positive=request.false_positive,
+    )  # fmt: skip
+
+
 class PostmortemActivities:
-    def __init__(self, directory: Path, archive: TimelineArchive) -> None:
-        self._directory = directory
+    def __init__(
+        self,
+        directory: Path,
+        archive: TimelineArchive,
+        template: Path | None = None,
+        publishers: Sequence[Publisher] = (),
+    ) -> None:
+        self._files = DirectoryPublisher(directory)
         self._archive = archive
+        self._template = template
+        self._publishers = list(publishers)
 
     @activity.defn(name="render_postmortem")
     async def render_postmortem(self, request: PostmortemRequest) -> PostmortemResult:
         archived = await asyncio.to_thread(self._archive.read, request.occurrence)
-        status = request.status.model_copy(
-            update={"timeline": whole_timeline(archived, request.status.timeline)}
-        )
-        markdown = render_postmortem_markdown(status)
-        target = self._directory / postmortem_filename(request.occurrence)
         try:
-            path = await asyncio.to_thread(write_atomically, target, markdown)
+            markdown = render_document(facts_of(request, archived), self._template)
+        except PostmortemTemplateError as error:
+            raise ApplicationError(str(error), non_retryable=True) from error
+        document = PublishedDocument(
+            incident_id=request.incident_id, occurrence=request.occurrence,
+            filename=postmortem_filename(request.occurrence), markdown=markdown,
+            idempotency_key=f"{request.occurrence}/postmortem",
+        )  # fmt: skip
+        try:
+            path = await self._files.publish(document)
         except OSError as error:
             # A directory we cannot write is not fixed by retrying; the incident records it and closes.
+            target = self._files.directory / document.filename
             raise ApplicationError(
                 f"cannot write the post-mortem to {target}: {error.strerror or error}", non_retryable=True
             ) from error
-        return PostmortemResult(path=str(path))
+        published, warning = await self._publish(document)
+        return PostmortemResult(path=path, published=[self._files.name, *published], warning=warning)
+
+    async def _publish(self, document: PublishedDocument) -> tuple[list[str], str | None]:
+        """The other publishers; a failure is retried by the activity, and given up (with a warning) at last."""
+        published, failures = [], []
+        for publisher in self._publishers:
+            try:
+                await publisher.publish(document)
+                published.append(publisher.name)
+            except Exception as error:  # any receiver failure is reported the same way
+                failures.append(f"{publisher.name}: {error}")
+        if failures and activity.info().attempt < WEBHOOK_ATTEMPTS:
+            raise ApplicationError("; ".join(failures))
+        return published, (f"post-mortem not published to {'; '.join(failures)}" if failures else None)

@@ -26,8 +26,10 @@ from intake.repeats import RecentDeliveries
 from intake.routing import Routing
 from workflows.messages.alerts import Alert, AlertStatus, IncidentInput
 from workflows.messages.common import incident_workflow_id
+from workflows.messages.heartbeat import Heartbeat, SwitchInput, switch_workflow_id
 
 INCIDENT_WORKFLOW = "IncidentWorkflow"
+SWITCH_WORKFLOW = "DeadMansSwitchWorkflow"
 RPC_TIMEOUT = timedelta(seconds=5)
 # The Temporal server caps a workflow's summary (400 bytes by default); stay well under it.
 STATIC_SUMMARY_BYTES = 200
@@ -113,6 +115,28 @@ class Handoff:
             # RuntimeError is the SDK's "Failed client connect"; TemporalError covers update RPC timeouts.
             reason = "connection failed" if isinstance(error, RuntimeError) else type(error).__name__
             raise TemporalUnavailable(f"Temporal is unreachable ({reason})") from None
+
+    async def beat(self, heartbeat: Heartbeat) -> str:
+        """Hand a pipeline's heartbeat to its dead-man's switch (armed by the first one); returns its id."""
+        workflow_id = switch_workflow_id(heartbeat.source)
+        try:
+            await self.client.start_workflow(
+                SWITCH_WORKFLOW,
+                SwitchInput(source=heartbeat.source),
+                id=workflow_id,
+                task_queue=self.task_queue,
+                start_signal="heartbeat",
+                start_signal_args=[heartbeat],
+                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                static_summary=f"dead-man's switch of the alerting pipeline {heartbeat.source}",
+                rpc_timeout=RPC_TIMEOUT,
+            )
+        except RPCError as error:
+            raise TemporalUnavailable(f"Temporal refused the heartbeat ({error.status.name})") from None
+        except (TemporalError, RuntimeError, TimeoutError) as error:
+            reason = "connection failed" if isinstance(error, RuntimeError) else type(error).__name__
+            raise TemporalUnavailable(f"Temporal is unreachable ({reason})") from None
+        return workflow_id
 
     async def _already_held(self, routed: list[_Routed]) -> list[_Routed]:
         """The deliveries that were the last of their alert to an incident run that is still open."""

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from pydantic.json_schema import models_json_schema
+
+from workflows.messages.heartbeat import SOURCE_PATTERN
 
 if TYPE_CHECKING:
     from intake.routes import Route
@@ -45,8 +48,9 @@ def openapi_document(routes: Sequence[Route]) -> dict[str, Any]:
                 "operationId": route.name,
                 "summary": route.summary,
                 "security": security,
+                **_path_parameters(route.path),
                 "requestBody": {
-                    "required": True,
+                    "required": "{" not in route.path,
                     "content": {"application/json": {"schema": refs[(route.model, "validation")]}},
                 },
                 "responses": {
@@ -64,6 +68,13 @@ def openapi_document(routes: Sequence[Route]) -> dict[str, Any]:
     paths["/healthz"] = {
         "get": {"operationId": "healthz", "security": [], "responses": {"200": {"description": "up"}}}
     }
+    paths["/metrics"] = {
+        "get": {
+            "operationId": "metrics",
+            "security": [],
+            "responses": {"200": {"description": "the intake's series, Prometheus text format"}},
+        }
+    }
     return {
         "openapi": "3.1.0",
         "info": {"title": "warroom intake", "version": "1"},
@@ -76,3 +87,12 @@ def openapi_document(routes: Sequence[Route]) -> dict[str, Any]:
             },
         },
     }
+
+
+def _path_parameters(path: str) -> dict[str, Any]:
+    """`/heartbeat/{source}`: each `{name}` in a path is a required string parameter."""
+    names = re.findall(r"{(\w+)}", path)
+    if not names:
+        return {}
+    schema = {"type": "string", "pattern": SOURCE_PATTERN}
+    return {"parameters": [{"name": n, "in": "path", "required": True, "schema": schema} for n in names]}

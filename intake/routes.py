@@ -6,6 +6,7 @@ Each reader validates with its sender's wire model (a 422 names the field) and a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -20,8 +21,14 @@ from intake.errors import IntakeError
 from intake.formats import alertmanager, cloudwatch, datadog, generic, grafana, pagerduty
 from intake.sns import SnsMessage, SnsVerifier, is_genuine_sns_url
 from workflows.messages.alerts import Alert
+from workflows.messages.heartbeat import SOURCE_PATTERN, Heartbeat
 
 ModelT = TypeVar("ModelT", bound=BaseModel)
+WATCHDOG = "Watchdog"  # the always-firing alert of kube-prometheus and most Prometheus setups
+
+
+class HeartbeatBody(BaseModel):
+    """POST /heartbeat/<source> needs no body; the path names the source."""
 
 
 @dataclass
@@ -29,6 +36,7 @@ class Reading:
     """What a request amounts to: alerts to hand over, or an answer without any (e.g. SNS confirmation)."""
 
     alerts: list[Alert] = field(default_factory=list)
+    heartbeats: list[Heartbeat] = field(default_factory=list)  # for the dead-man's switch, not incidents
     note: str | None = None
     answer: dict[str, Any] | None = None
 
@@ -46,7 +54,32 @@ def validated(model: type[ModelT], document: Any, prefix: str = "") -> ModelT:
 
 
 async def read_alertmanager(request: Request, raw: bytes, config: IntakeConfig, sns: SnsVerifier) -> Reading:
-    return Reading(alertmanager.to_alerts(validated(alertmanager.AlertmanagerWebhook, parse_json(raw))))
+    """The always-firing Watchdog alert is the pipeline's heartbeat: it goes to the dead-man's switch, never
+    into an incident (a resolved Watchdog is no sign of life: the switch notices the silence)."""
+    webhook = validated(alertmanager.AlertmanagerWebhook, parse_json(raw))
+    watchdogs = [alert for alert in webhook.alerts if alert.labels.get("alertname") == WATCHDOG]
+    others = [alert for alert in webhook.alerts if alert.labels.get("alertname") != WATCHDOG]
+    source = _heartbeat_source(request.query_params.get("source", "alertmanager"), "source")
+    beats = [Heartbeat(source=source, via="watchdog")] if any(
+        alert.status == "firing" for alert in watchdogs
+    ) else []  # fmt: skip
+    alerts = alertmanager.to_alerts(webhook.model_copy(update={"alerts": others})) if others else []
+    note = "only a resolved Watchdog: nothing to do" if not beats and not alerts else None
+    return Reading(alerts, heartbeats=beats, note=note)
+
+
+async def read_heartbeat(request: Request, raw: bytes, config: IntakeConfig, sns: SnsVerifier) -> Reading:
+    source = _heartbeat_source(request.path_params["source"], "source")
+    return Reading(heartbeats=[Heartbeat(source=source, via="heartbeat")])
+
+
+def _heartbeat_source(source: str, field_name: str) -> str:
+    """Which pipeline a heartbeat is from: it names a dead-man's switch (`deadman-<source>`)."""
+    if not re.fullmatch(SOURCE_PATTERN, source):
+        raise IntakeError(
+            422, field_name, "1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
+    return source
 
 
 async def read_grafana(request: Request, raw: bytes, config: IntakeConfig, sns: SnsVerifier) -> Reading:
@@ -116,4 +149,6 @@ ROUTES = [
           "PagerDuty Events API v2 at PagerDuty's own path", needs_token=False),
     Route("/v1/alerts/generic", "generic", generic.GenericAlert, read_generic,
           "warroom's generic JSON alert"),
+    Route("/heartbeat/{source}", "heartbeat", HeartbeatBody, read_heartbeat,
+          "a heartbeat of an alerting pipeline, for its dead-man's switch (docs/operations.md)"),
 ]  # fmt: skip

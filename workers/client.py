@@ -7,16 +7,11 @@ from pathlib import Path
 
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.runtime import PrometheusConfig, Runtime, TelemetryConfig
+from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
 from config.settings import Settings
 from config.temporal_connection import TemporalConnection, TemporalConnectionError
-
-
-def metrics_runtime(bind_address: str) -> Runtime:
-    """One Runtime per process; its Prometheus endpoint serves the SDK's temporal_* series."""
-    return Runtime(telemetry=TelemetryConfig(metrics=PrometheusConfig(bind_address=bind_address)))
 
 
 async def connect(settings: Settings, runtime: Runtime | None = None, *, lazy: bool = False) -> Client:

@@ -19,10 +19,13 @@ import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest
+from google.protobuf.duration_pb2 import Duration
+from temporalio.api.namespace.v1 import NamespaceConfig
+from temporalio.api.workflowservice.v1 import DescribeNamespaceRequest, UpdateNamespaceRequest
 from temporalio.client import Client
 from temporalio.common import SearchAttributeIndexedValueType
 from temporalio.runtime import Runtime
@@ -31,9 +34,11 @@ from temporalio.service import RPCError
 from config.settings import Settings
 from config.temporal_connection import TemporalConnection
 from workers.binaries import find_binary
-from workers.client import connect, metrics_runtime
+from workers.client import connect
 from workers.connect_errors import describe_connect_failure
 from workers.logs import configure_logging
+from workers.metrics import metrics_runtime
+from workflows.durations import format_duration
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 if TYPE_CHECKING:
@@ -41,6 +46,7 @@ if TYPE_CHECKING:
 
 LISTEN_IP = "127.0.0.1"  # the dev server is not for production: never listen beyond this machine
 READY_TIMEOUT = 30.0
+DEFAULT_RETENTION = timedelta(days=90)
 SERVER_STOP_TIMEOUT = 10.0
 LOG_TAIL_LINES = 20
 
@@ -77,6 +83,8 @@ class StackConfig:
     ui_port: int
     data_dir: Path
     namespace: str = "default"
+    # The dev server keeps closed workflows 24 h: reports and `warroom status` of last week's incidents need more.
+    retention: timedelta = DEFAULT_RETENTION
 
     @property
     def address(self) -> str:
@@ -355,6 +363,7 @@ async def run_stack(
         client = await server.wait_ready(runtime, settings, stop)
         if client is None:
             return
+        await set_retention(client, settings.namespace, config.retention)
         async with AsyncExitStack() as demo_stack:
             demo_lines: list[str] = []
             if demo is not None:
@@ -382,6 +391,19 @@ async def run_stack(
     finally:
         await server.stop()
     announce("stopped.")
+
+
+async def set_retention(client: Client, namespace: str, retention: timedelta) -> None:
+    """How long closed incidents stay visible (status, list, reports); the server deletes them after. The
+    server changes only the fields a config sets: archival and the rest stay as they are."""
+    await client.workflow_service.update_namespace(
+        UpdateNamespaceRequest(
+            namespace=namespace,
+            config=NamespaceConfig(
+                workflow_execution_retention_ttl=Duration(seconds=int(retention.total_seconds()))
+            ),
+        )
+    )
 
 
 async def run_worker(settings: Settings, announce: Announce) -> None:
@@ -427,7 +449,7 @@ def _announce_stack(
         f"warroom is running (Temporal answered in {startup_seconds:.1f} s)",
         f"  Web UI:        http://localhost:{config.ui_port}",
         f"  Temporal:      localhost:{config.port}  (namespace {settings.namespace}, "
-        f"task queue {settings.task_queue})",
+        f"task queue {settings.task_queue}, retention {format_duration(config.retention)})",
     ]
     if settings.metrics_address:
         lines.append(f"  Metrics:       http://{settings.metrics_address}/metrics")

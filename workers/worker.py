@@ -14,6 +14,7 @@ from config.settings import Settings
 from workflows.action_item.workflow import ActionItemWorkflow
 from workflows.aftercare import AftercareWorkflow
 from workflows.correlation import AlertCorrelationWorkflow
+from workflows.dead_mans_switch import DeadMansSwitchWorkflow
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.review.workflow import PostmortemReviewWorkflow
 
@@ -25,6 +26,7 @@ WORKFLOWS = [
     ActionItemWorkflow,
     AftercareWorkflow,
     AlertCorrelationWorkflow,
+    DeadMansSwitchWorkflow,
 ]
 # Parked incidents cost ~200 KB each in the cache; beyond this they are replayed on wake-up instead.
 MAX_CACHED_WORKFLOWS = 500

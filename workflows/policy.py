@@ -296,6 +296,15 @@ class RolePolicy(Contract):
     )
 
 
+class HeartbeatPolicy(Contract):
+    """The dead-man's switch on the alerting pipeline (Alertmanager's Watchdog, or POST /heartbeat/<source>)."""
+
+    silence_after: PositiveDuration = Field(
+        default=timedelta(minutes=10),
+        description="page the fallback targets when a heartbeat source stays silent this long",
+    )
+
+
 class Policy(Contract):
     name: str = "default"
 
@@ -312,6 +321,7 @@ class Policy(Contract):
     health_checks: dict[str, str] = Field(
         default_factory=dict, description="service -> URL whose 2xx answer means healthy"
     )
+    heartbeat: HeartbeatPolicy = Field(default_factory=HeartbeatPolicy)
     detection_timeout: PositiveDuration = Field(
         default=timedelta(hours=1),
         description="an incident that receives no valid alert or declaration within this closes itself",

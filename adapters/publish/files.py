@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import tempfile
 from pathlib import Path
+
+from adapters.publish.document import PublishedDocument
 
 
 def write_atomically(path: Path, text: str) -> Path:
@@ -18,3 +21,18 @@ def write_atomically(path: Path, text: str) -> Path:
         Path(temporary).unlink(missing_ok=True)
         raise
     return path.resolve()
+
+
+class DirectoryPublisher:
+    """One Markdown file per occurrence in a directory; rewriting the same file on a retry is harmless."""
+
+    name = "directory"
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+
+    async def publish(self, document: PublishedDocument) -> str:
+        path = await asyncio.to_thread(
+            write_atomically, self.directory / document.filename, document.markdown
+        )
+        return str(path)

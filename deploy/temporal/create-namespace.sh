@@ -9,9 +9,12 @@ until temporal operator cluster health --address "$ADDRESS" >/dev/null 2>&1; do
   attempt=$((attempt + 1))
   sleep 2
 done
+RETENTION=${RETENTION:-90d}
 if temporal operator namespace describe --address "$ADDRESS" -n "$NAMESPACE" >/dev/null 2>&1; then
-  echo "namespace '$NAMESPACE' exists"
+  # An existing namespace gets the configured retention too: it is the horizon of every report.
+  temporal operator namespace update --address "$ADDRESS" -n "$NAMESPACE" --retention "$RETENTION"
+  echo "namespace '$NAMESPACE' exists; retention $RETENTION"
 else
-  temporal operator namespace create --address "$ADDRESS" -n "$NAMESPACE" --retention "${RETENTION:-720h}"
-  echo "namespace '$NAMESPACE' created"
+  temporal operator namespace create --address "$ADDRESS" -n "$NAMESPACE" --retention "$RETENTION"
+  echo "namespace '$NAMESPACE' created; retention $RETENTION"
 fi

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import shutil
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -17,17 +18,20 @@ from uuid import uuid4
 import httpx
 import pytest
 import yaml
+from temporalio.service import RPCError
 
 from tests.conftest import events, free_port
 from tests.intake.conftest import TOKEN, Intake
+from workflows.dead_mans_switch import DeadMansSwitchWorkflow
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.common import Phase
+from workflows.messages.heartbeat import SwitchStatus
 from workflows.messages.status import EventKind
 
 ALERTMANAGER = "prometheus-alertmanager"  # Debian's package name for the binary
 
 
-def alertmanager_config(intake_url: str) -> dict[str, Any]:
+def alertmanager_config(intake_url: str, query: str = "") -> dict[str, Any]:
     return {
         "route": {
             "receiver": "warroom",
@@ -41,7 +45,7 @@ def alertmanager_config(intake_url: str) -> dict[str, Any]:
                 "name": "warroom",
                 "webhook_configs": [
                     {
-                        "url": f"{intake_url}/v1/alerts/alertmanager",
+                        "url": f"{intake_url}/v1/alerts/alertmanager{query}",
                         "send_resolved": True,
                         "http_config": {"authorization": {"type": "Bearer", "credentials": TOKEN}},
                     }
@@ -53,10 +57,16 @@ def alertmanager_config(intake_url: str) -> dict[str, Any]:
 
 @pytest.fixture
 async def alertmanager(intake: Intake, tmp_path: Path) -> AsyncIterator[str]:
+    async with running_alertmanager(alertmanager_config(intake.url), tmp_path) as url:
+        yield url
+
+
+@asynccontextmanager
+async def running_alertmanager(settings: dict[str, Any], tmp_path: Path) -> AsyncIterator[str]:
     binary = shutil.which(ALERTMANAGER)
     assert binary, "prometheus-alertmanager is missing: `make test` installs it (apt-get install)"
     config = tmp_path / "alertmanager.yml"
-    config.write_text(yaml.safe_dump(alertmanager_config(intake.url)))
+    config.write_text(yaml.safe_dump(settings))
     port = free_port()
     log = (tmp_path / "alertmanager.log").open("wb")
     process = await asyncio.create_subprocess_exec(
@@ -122,6 +132,34 @@ async def test_real_alertmanager_opens_one_incident_absorbs_repeats_and_resolves
     assert status.resolved_by == "alertmanager (all alerts resolved)"
     count = await intake.client.count_workflows(f'WorkflowId = "{incident_id}"')
     assert count.count == 1  # opened once
+
+
+async def test_real_alertmanagers_watchdog_keeps_the_dead_mans_switch_alive_and_opens_nothing(
+    intake: Intake, tmp_path: Path
+) -> None:
+    """The always-firing Watchdog, re-sent by Alertmanager every repeat_interval, is the heartbeat."""
+    source = f"am-{uuid4().hex[:8]}"
+    config = alertmanager_config(intake.url, f"?source={source}")
+    watchdog = {
+        "labels": {"alertname": "Watchdog", "severity": "none"},
+        "annotations": {"summary": "always firing: certifies the alerting pipeline works"},
+        "startsAt": datetime.now(UTC).isoformat(),
+    }
+    async with running_alertmanager(config, tmp_path) as alertmanager, httpx.AsyncClient(timeout=5) as http:
+        assert (await http.post(f"{alertmanager}/api/v2/alerts", json=[watchdog])).status_code == 200
+        handle = intake.client.get_workflow_handle(f"deadman-{source}")
+        async with asyncio.timeout(30):
+            while True:  # polling is the point: Alertmanager re-sends on its own schedule
+                with suppress(RPCError):
+                    status: SwitchStatus = await handle.query(DeadMansSwitchWorkflow.status)
+                    if status.beats >= 2:
+                        break
+                await asyncio.sleep(0.2)
+    assert not status.silent and status.source == source
+    incidents = await intake.client.count_workflows(
+        f'TaskQueue = "{intake.settings.task_queue}" AND WorkflowType = "IncidentWorkflow"'
+    )
+    assert incidents.count == 0
 
 
 async def _incident_for(intake: Intake, service: str) -> str:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
 
 from activities.postmortem import postmortem_filename, render_postmortem_markdown
+from activities.postmortem_document import PostmortemTemplateError, render_document
 from workflows.incident.details import render_details
 from workflows.incident.domain import Incident
 from workflows.incident.state import Cause, IncidentState, Lifecycle
@@ -13,6 +17,7 @@ from workflows.messages.alerts import Impact
 from workflows.messages.common import Phase, Severity
 from workflows.messages.status import Deadline, EventKind
 from workflows.policy import SeverityMatrix
+from workflows.postmortem_facts import compute_facts
 from workflows.severity import classify
 
 T0 = datetime(2026, 11, 26, 12, 0, tzinfo=UTC)
@@ -39,11 +44,12 @@ def incident() -> IncidentState:
 
 def test_postmortem_has_metrics_reasons_and_a_timeline_whose_cells_cannot_break_the_table() -> None:
     markdown = render_postmortem_markdown(status_view(incident(), []))
-    assert "| Time to acknowledge | 0h 04m 05s |" in markdown
-    assert "| Time to resolve | 1h 00m 00s |" in markdown
+    assert "| Time to acknowledge | 4m 05s |" in markdown
+    assert "| Time to resolve | 1h 00m | |" in markdown
     assert "- user_scope: all of users affected (SEV-1)" in markdown
     assert "firing: 5xx \\| high -> paging" in markdown
-    timeline_rows = [line for line in markdown.splitlines() if line.startswith("| 2026-11-26")]
+    timeline = markdown.split("## Timeline (UTC)")[1].split("\n## ")[0]
+    timeline_rows = [line for line in timeline.splitlines() if line.startswith("| 2026-11-26")]
     assert len(timeline_rows) == 3 and all(row.count(" | ") == 3 for row in timeline_rows)
 
 
@@ -77,3 +83,17 @@ def test_html_in_user_text_is_escaped_everywhere_it_is_rendered() -> None:
     # The post-mortem is Markdown that people also read raw: markup is backslash-escaped, `->` stays `->`.
     assert "<b>" not in markdown.replace("\\<b>", "") and "\\<b>x\\</b>" in markdown
     assert "5xx \\| high -> paging" in markdown and "&gt;" not in markdown
+
+
+def test_a_configured_template_replaces_the_built_in_one_and_a_broken_one_is_named(tmp_path: Path) -> None:
+    facts = compute_facts(status_view(incident(), []))
+    custom = tmp_path / "ours.md.j2"
+    custom.write_text(
+        "# {{ f.summary | oneline }} ({{ f.severity }}), acked in {{ f.time_to_acknowledge_seconds | dur }}\n"
+    )
+    assert render_document(facts, custom) == "# pay | fail \\<b>x\\</b> (SEV-1), acked in 4m 05s\n"
+    custom.write_text("{{ f.no_such_fact }}")
+    with pytest.raises(PostmortemTemplateError, match=r"ours\.md\.j2"):
+        render_document(facts, custom)
+    with pytest.raises(PostmortemTemplateError, match=r"missing\.md\.j2"):
+        render_document(facts, tmp_path / "missing.md.j2")

@@ -28,8 +28,9 @@ from workers.cli.containment import containment_commands
 from workers.cli.drill import drill_commands
 from workers.cli.errors import CliError
 from workers.cli.notify import notify_app
-from workers.cli.postmortem_review import postmortem_app
+from workers.cli.postmortem import postmortem_app
 from workers.cli.processes import process_commands
+from workers.cli.report import report_commands
 from workers.cli.steering import steering_commands
 from workers.logs import LogFormatError
 from workers.policy_cli import policy_app
@@ -78,11 +79,12 @@ def global_options(
 app.add_typer(process_commands)
 app.add_typer(incident_commands)
 app.add_typer(steering_commands)
+app.add_typer(report_commands)
 app.add_typer(admin_commands)
 app.add_typer(containment_commands)
 app.add_typer(policy_app, name="policy")
 app.add_typer(notify_app, name="notify")
-app.add_typer(postmortem_app, name="postmortem")
+app.add_typer(postmortem_app, name="postmortem", help="Post-mortems: lint the wording, complete the review.")
 app.add_typer(action_items_app, name="action-items")
 app.add_typer(drill_commands)
 

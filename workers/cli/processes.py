@@ -4,19 +4,30 @@ a steering command does not load the worker or the intake's web stack."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from config.settings import Settings
 from config.temporal_connection import TemporalConnection
 from workers.cli.errors import CliError
 from workers.cli.options import settings_of
 from workers.cli.temporal_errors import run_against_temporal
 from workers.logs import configure_logging
+from workflows.durations import parse_duration
 
 process_commands = typer.Typer()
 PANEL = "Run warroom"
+MetricsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--metrics",
+        help="host:port of the Prometheus endpoint (SDK + warroom series; '' turns it off) "
+        "[default: $WARROOM_METRICS_ADDRESS or 127.0.0.1:9464]",
+    ),
+]
 
 
 @process_commands.command(rich_help_panel=PANEL)
@@ -36,6 +47,13 @@ def run(
             "live (default: $WARROOM_DATA_DIR or .warroom)"
         ),
     ] = None,
+    retention: Annotated[
+        str | None,
+        typer.Option(
+            help="How long closed incidents stay visible to status, list and reports, e.g. 90d "
+            "(default: $WARROOM_RETENTION or 90d)"
+        ),
+    ] = None,
     demo: Annotated[
         bool,
         typer.Option(
@@ -52,6 +70,7 @@ def run(
             max=65532,
         ),
     ] = 8100,
+    metrics: MetricsOption = None,
 ) -> None:
     """Run everything on this machine: Temporal dev server (state kept in a file) + Web UI + worker.
 
@@ -59,13 +78,14 @@ def run(
     from workers.demo import DemoPlan
     from workers.dev_stack import StackConfig, StackError, run_stack
 
-    settings = settings_of(ctx)
+    settings = _with_metrics(settings_of(ctx), metrics)
     frontend_port = port or _port_of(settings.temporal_address) or 7233
     config = StackConfig(
         port=frontend_port,
         ui_port=ui_port or frontend_port + 1000,
         data_dir=(data_dir or settings.data_dir).resolve(),
         namespace=settings.namespace,
+        retention=retention_of(retention or settings.retention),
     )
     settings = settings.model_copy(
         # The embedded dev server speaks plaintext: TLS / API key settings are for a remote cluster.
@@ -85,14 +105,14 @@ def run(
 
 
 @process_commands.command(rich_help_panel=PANEL)
-def worker(ctx: typer.Context) -> None:
+def worker(ctx: typer.Context, metrics: MetricsOption = None) -> None:
     """Run only the worker, against the Temporal at --address. Stops gracefully on Ctrl-C / SIGTERM.
 
     TLS, mutual TLS and API keys (Temporal Cloud): WARROOM_TEMPORAL_TLS_* and WARROOM_TEMPORAL_API_KEY
     (docs/operations.md)."""
     from workers.dev_stack import StackError, run_worker
 
-    settings = settings_of(ctx)
+    settings = _with_metrics(settings_of(ctx), metrics)
     try:
         run_against_temporal(settings, lambda: run_worker(settings, typer.echo))
     except StackError as error:
@@ -119,6 +139,19 @@ def intake(ctx: typer.Context) -> None:
         raise CliError(str(error)) from None
 
 
+def retention_of(text: str) -> timedelta:
+    span = parse_duration(text)
+    if not isinstance(span, timedelta) or span < timedelta(days=1):
+        raise typer.BadParameter(
+            f"expected a duration of at least 1d such as 90d, got {text!r}", param_hint="--retention"
+        )
+    return span
+
+
 def _port_of(address: str) -> int | None:
     port = address.rpartition(":")[2]
     return int(port) if port.isdigit() else None
+
+
+def _with_metrics(settings: Settings, metrics: str | None) -> Settings:
+    return settings if metrics is None else settings.model_copy(update={"metrics_address": metrics})

@@ -138,9 +138,18 @@ def resolve(
     by: By = None,
     note: Note = None,
     force: Annotated[bool, typer.Option("--force", help="Resolve even if the health gate fails.")] = False,
+    false_positive: Annotated[
+        bool,
+        typer.Option(
+            "--false-positive", help="Nothing was wrong: the alert was noise (counted by `warroom report`)."
+        ),
+    ] = False,
 ) -> None:
     """Resolve: runs the service's health gate, then closes the incident and drafts the post-mortem."""
-    steer(ctx, incident_id, "resolve", Resolve, {"by": by, "note": note, "force": force})
+    steer(
+        ctx, incident_id, "resolve", Resolve,
+        {"by": by, "note": note, "force": force, "false_positive": false_positive},
+    )  # fmt: skip
 
 
 @steering_commands.command(rich_help_panel=PANEL)

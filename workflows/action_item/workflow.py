@@ -35,6 +35,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from workflows.messages.commands import Command, CommandVerdict
     from workflows.messages.notifications import Notification, NotificationKind
+    from workflows.metrics import action_item_closed, action_item_opened, action_item_overdue
     from workflows.routing import plan_routes
     from workflows.search_attributes import (
         ACTION_ITEM_DUE,
@@ -77,6 +78,7 @@ class ActionItemWorkflow:
             )  # fmt: skip
             state.record(now, "created", inp.created_by,
                          f"{spec.priority} priority, owner {spec.owner}, due {due:%Y-%m-%d %H:%M} UTC")  # fmt: skip
+            action_item_opened(team_label(state))
         self.item = ActionItem(state)
         self._version = 0
         self._commands = 0
@@ -109,6 +111,7 @@ class ActionItemWorkflow:
                     timeout_summary=pending[0].description if pending else None,
                 )  # fmt: skip
         self._sync()
+        action_item_closed(team_label(self.state))
         await workflow.wait_condition(workflow.all_handlers_finished)
         return self.status()
 
@@ -260,6 +263,7 @@ class ActionItemWorkflow:
         state = self.state
         if state.status is ItemStatus.OPEN and workflow.now() >= state.due_at:
             state.status = ItemStatus.OVERDUE
+            action_item_overdue(team_label(state))
         self._sync()
 
     def _should_continue_as_new(self) -> bool:
@@ -305,3 +309,8 @@ class ActionItemWorkflow:
     @property
     def _policy(self) -> ActionItemPolicy:
         return self.state.policy.analysis.action_items
+
+
+def team_label(state: ActionItemState) -> str:
+    """The metrics label: the team owning the incident's service (bounded by the roster), else `none`."""
+    return state.policy.roster.team_of(state.service) or "none"

@@ -178,7 +178,7 @@ class ContainmentRunner:
                 outcome = self.book.expire(action)
                 self.effects.record(
                     EventKind.ACTION, AUTOMATION, f"{action.id} {action.name}: {outcome}",
-                    action_id=action.id, state=action.state.value,
+                    action_id=action.id, state=action.state.value, approval="timed_out",
                 )  # fmt: skip
                 continue
             people = (

@@ -82,6 +82,8 @@ class Incident(ContainmentCommands):
     def __init__(self, state: IncidentState) -> None:
         self.state = state
         self._recording: list[TimelineEvent] | None = None
+        # Told of every recorded event (the workflow counts metrics from them); must not raise.
+        self.observers: list[Callable[[TimelineEvent, IncidentState], None]] = []
 
     # ------------------------------------------------------------------ timeline
 
@@ -99,6 +101,8 @@ class Incident(ContainmentCommands):
         timeline.counts[kind] = timeline.counts.get(kind, 0) + 1
         if self._recording is not None:
             self._recording.append(event)
+        for observe in self.observers:
+            observe(event, self.state)
         return event
 
     def remember(self, seen_id: str) -> bool:
@@ -287,7 +291,7 @@ class Incident(ContainmentCommands):
             return self._ignored(now, command, f"level {command.level} is already engaged")
         response.manual_requests[command.level] = now
         summary = f"escalation to level {command.level} requested: {command.reason}"
-        self.record(now, EventKind.ESCALATED, command.by, summary, command.command_id)
+        self.record(now, EventKind.ESCALATED, command.by, summary, command.command_id, level=command.level)
         return "applied", summary
 
     def _apply_snooze(self, command: Snooze, now: datetime) -> tuple[str, str]:
@@ -341,6 +345,7 @@ class Incident(ContainmentCommands):
         self.record(
             now, EventKind.ALERT, alert.source, f"{alert.status.value}: {alert.summary}",
             dedup_key=alert.dedup_key, service=alert.service, severity_hint=alert.severity_hint,
+            **({"starts_at": alert.starts_at.isoformat()} if alert.starts_at else {}),
         )  # fmt: skip
         if alert.correlation:
             self.record(now, EventKind.CORRELATED, alert.source, alert.correlation, dedup_key=alert.dedup_key)
@@ -421,7 +426,10 @@ class Incident(ContainmentCommands):
         self.state.lifecycle.classification = classification
         change = f"{previous.value} -> " if previous and previous != classification.severity else ""
         reasons = "; ".join(reason.explanation for reason in classification.reasons)
-        self.record(now, kind, actor, f"{change}{classification.severity.value}: {reasons}", command_id)
+        self.record(
+            now, kind, actor, f"{change}{classification.severity.value}: {reasons}", command_id,
+            severity=classification.severity.value,
+        )  # fmt: skip
         response = self.state.response
         if (
             classification.severity is Severity.SEV1
@@ -478,9 +486,15 @@ class Incident(ContainmentCommands):
         assert request is not None
         lifecycle = self.state.lifecycle
         lifecycle.resolved_by, lifecycle.resolved_at = request.by, now
-        self.record(
-            now, EventKind.RESOLVED, request.by, f"resolved{_suffix(request.note)}", request.command_id
-        )
+        if request.false_positive:
+            self.record(
+                now, EventKind.RESOLVED, request.by, f"resolved as a false positive{_suffix(request.note)}",
+                request.command_id, false_positive=True,
+            )  # fmt: skip
+        else:
+            self.record(
+                now, EventKind.RESOLVED, request.by, f"resolved{_suffix(request.note)}", request.command_id
+            )
         return request
 
     def resolve_refused(self, now: datetime, detail: str) -> Resolve:

@@ -178,6 +178,7 @@ class Effects:
             EventKind.PAGED if first else EventKind.ESCALATED, SYSTEM,
             f"{outcome} level {level}: {', '.join(people)} ({duty.description})",
             channel=delivery.channel, delivered=delivery.delivered, detail=delivery.detail, duty=duty.id,
+            level=level,
         )  # fmt: skip
         return reached
 
@@ -235,7 +236,8 @@ class Effects:
         del state.deliveries[:-DELIVERIES_KEPT]
         self.record(
             EventKind.DELIVERY, SYSTEM, f"{kind.value} {delivery.outcome}: {delivery.detail}",
-            step=step, outcome=delivery.outcome, channels=[attempt.channel for attempt in delivery.tried],
+            step=step, notification=kind.value, outcome=delivery.outcome,
+            channels=[attempt.channel for attempt in delivery.tried],
             fell_back=delivery.fell_back,
         )  # fmt: skip
         return delivery
@@ -308,6 +310,7 @@ class Effects:
 
     async def render_postmortem(self) -> str | None:
         await self.archive(everything=True)
+        request = self.state.lifecycle.resolve_request
         try:
             result: PostmortemResult = await workflow.execute_activity(
                 ActivityName.RENDER_POSTMORTEM,
@@ -318,6 +321,10 @@ class Effects:
                     status=status_view(self.state, []).model_copy(
                         update={"timeline": self.state.timeline.recent}
                     ),
+                    opened_at=self.state.lifecycle.opened_at,
+                    impact=self.state.cause.impact,
+                    policy=self.state.policy,
+                    false_positive=bool(request and request.false_positive),
                 ),
                 result_type=PostmortemResult,
                 start_to_close_timeout=QUICK_ACTIVITY,
@@ -326,4 +333,6 @@ class Effects:
         except ActivityError as error:
             self.record(EventKind.WARNING, SYSTEM, f"post-mortem draft could not be written: {error.cause}")
             return None
+        if result.warning:
+            self.record(EventKind.WARNING, SYSTEM, result.warning)
         return result.path

@@ -19,6 +19,7 @@ from datetime import timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.common import SearchAttributeUpdate
 from temporalio.exceptions import ApplicationError
 from temporalio.workflow import ParentClosePolicy
 
@@ -42,13 +43,20 @@ with workflow.unsafe.imports_passed_through():
     from workflows.messages.common import Phase
     from workflows.messages.notifications import NotificationKind
     from workflows.messages.status import Deadline, EventKind, IncidentResult, IncidentStatus
+    from workflows.metrics import observe_incident_event
     from workflows.policy import Policy
     from workflows.review.state import ReviewInput
     from workflows.review.workflow import PostmortemReviewWorkflow
-    from workflows.search_attributes import INCIDENT_PHASE, INCIDENT_SERVICE, INCIDENT_SEVERITY
+    from workflows.search_attributes import (
+        INCIDENT_PHASE,
+        INCIDENT_SERVICE,
+        INCIDENT_SEVERITY,
+        search_measures,
+    )
 
 UPCOMING_SHOWN = 5
 POLICY_PINNED_LOCALLY = "policy-pinned-by-local-activity"
+MEASURES_PATCH = "measures-search-attributes"
 # Our own bounds beside the server's suggestion: the server refuses every signal past 10,000 per run
 # (an ack included); the hard history limit is 51,200 events, and the server suggests continue-as-new at
 # 4,096 (a time-skipping test server never does, and a slow worker may see the suggestion late).
@@ -84,6 +92,7 @@ class IncidentWorkflow(CommandHandlers):
                             declared_severity=inp.severity, impact=inp.impact),
             )  # fmt: skip
         self.incident = Incident(state)
+        self.incident.observers.append(observe_incident_event)
         self.runner = DutyRunner(self._pending_duties, self._perform, self._show)
         self.effects = Effects(self.incident, self.runner.changed)
         self.incident.people = self._people
@@ -93,6 +102,7 @@ class IncidentWorkflow(CommandHandlers):
         self._signals = 0
         self._leaving = False
         self._shown: tuple[Any, ...] = ()
+        self._measured: list[SearchAttributeUpdate[Any]] = []
         self._details_stale = True
         if isinstance(inp, IncidentInput):
             self._open(inp)
@@ -480,16 +490,22 @@ class IncidentWorkflow(CommandHandlers):
         self._sync()
 
     def _sync(self, force: bool = False) -> None:
-        """Search attributes when phase, severity or service changed; the Web UI details are marked stale."""
+        """Search attributes when phase, severity or service changed, and the measures (MTTA, MTTR, false
+        positive) once known; the Web UI details are marked stale."""
         shown = (self.state.phase, self.state.severity, self.state.cause.service)
+        measures = search_measures(self.state)
         if force or shown != self._shown:
-            self._shown = shown
+            self._shown, self._measured = shown, measures
             updates = [INCIDENT_PHASE.value_set(self.state.phase.value)]
             if self.state.severity:
                 updates.append(INCIDENT_SEVERITY.value_set(self.state.severity.value))
             if self.state.cause.service:
                 updates.append(INCIDENT_SERVICE.value_set(self.state.cause.service))
-            workflow.upsert_search_attributes(updates)
+            workflow.upsert_search_attributes(updates + measures)
+        elif measures != self._measured and workflow.patched(MEASURES_PATCH):
+            # An ack or a resolve without a phase change: histories before the measures had no upsert here.
+            self._measured = measures
+            workflow.upsert_search_attributes(measures)
         self._details_stale = True
 
     async def _keep_details_fresh(self) -> None:

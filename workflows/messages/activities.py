@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
 from pydantic import Field, model_validator
 
+from workflows.messages.alerts import Impact
 from workflows.messages.common import Contract
 from workflows.messages.status import IncidentStatus, TimelineEvent
 from workflows.policy import Policy
@@ -58,6 +60,12 @@ class PostmortemRequest(Contract):
     incident_id: str
     occurrence: str
     status: IncidentStatus
+    opened_at: datetime | None = Field(default=None, description="when this occurrence opened")
+    impact: Impact | None = Field(default=None, description="the widest impact the incident's alerts carried")
+    policy: Policy | None = Field(
+        default=None, description="the pinned policy: its name, version and targets"
+    )
+    false_positive: bool = Field(default=False, description="resolved as noise")
 
 
 class ArchiveTimelineRequest(Contract):
@@ -74,6 +82,8 @@ class ArchiveTimelineResult(Contract):
 
 class PostmortemResult(Contract):
     path: str
+    published: list[str] = Field(default_factory=list, description="publishers that received it")
+    warning: str | None = Field(default=None, description="a publisher that kept failing (the file is kept)")
 
 
 class ActivityName(StrEnum):

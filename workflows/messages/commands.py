@@ -37,6 +37,9 @@ class Mitigate(Command):
 class Resolve(Command):
     note: str | None = Field(default=None, max_length=2000)
     force: bool = Field(default=False, description="resolve even if the health gate fails")
+    false_positive: bool = Field(
+        default=False, description="nothing was wrong: the alert was noise (counted by `warroom report`)"
+    )
 
 
 class AssignRole(Command):

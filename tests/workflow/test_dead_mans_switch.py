@@ -1,0 +1,207 @@
+"""The dead-man's switch on the time-skipping server: heartbeats handed over exactly as the intake does
+(`Handoff.beat`, signal-with-start), a real worker, and a recording notifier on the policy's page channel."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+from uuid import uuid4
+
+from temporalio.client import WorkflowHandle
+from temporalio.exceptions import ApplicationError
+from temporalio.testing import WorkflowEnvironment
+
+from config.settings import Settings
+from intake.handoff import Handoff
+from tests.conftest import running_worker
+from workflows.dead_mans_switch import DeadMansSwitchWorkflow
+from workflows.messages.heartbeat import Heartbeat, SwitchStatus
+from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
+
+SILENCE_AFTER = timedelta(minutes=10)  # the policy default (tests/policy.yaml does not change it)
+PAGE_RETRY = timedelta(minutes=5)  # escalation.page_retry.every, the default too
+
+
+class RecordingNotifier:
+    """The console channel's stand-in: keeps every notification it was handed, and says it was sent."""
+
+    def __init__(self) -> None:
+        self.sent: list[Notification] = []
+
+    async def send(self, notification: Notification) -> DeliveryResult:
+        self.sent.append(notification)
+        return DeliveryResult(
+            channel=notification.channel,
+            recipients=notification.recipients,
+            delivered=True,
+            detail="recorded",
+        )
+
+    def of_kind(self, kind: NotificationKind) -> list[Notification]:
+        return [notification for notification in self.sent if notification.kind is kind]
+
+
+async def beat(env: WorkflowEnvironment, settings: Settings, source: str) -> WorkflowHandle[Any, Any]:
+    workflow_id = await Handoff(env.client, settings.task_queue, timedelta(0)).beat(Heartbeat(source=source))
+    return env.client.get_workflow_handle(workflow_id)
+
+
+async def status_when(
+    handle: WorkflowHandle[Any, Any], predicate: Callable[[SwitchStatus], bool], seconds: float = 10
+) -> SwitchStatus:
+    async with asyncio.timeout(seconds):
+        while True:
+            status: SwitchStatus = await handle.query(DeadMansSwitchWorkflow.status)
+            if predicate(status):
+                return status
+            await asyncio.sleep(0.05)
+
+
+async def test_silence_pages_the_fallback_targets_once_at_exactly_the_interval(
+    time_skipping_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    env, notifier = time_skipping_env, RecordingNotifier()
+    async with running_worker(env.client, settings, {"console": notifier}):
+        handle = await beat(env, settings, "alertmanager")
+        armed = await status_when(handle, lambda s: s.beats == 1 and s.page_due_at is not None)
+        assert armed.last_beat_at is not None
+        assert armed.page_due_at == armed.last_beat_at + SILENCE_AFTER
+
+        await env.sleep(SILENCE_AFTER - timedelta(seconds=30))
+        assert not (await handle.query(DeadMansSwitchWorkflow.status)).silent
+        assert notifier.sent == []
+
+        await env.sleep(timedelta(minutes=1))
+        silent = await status_when(handle, lambda s: any(e.kind == "silent" for e in s.events))
+        assert silent.silent and silent.silent_since == armed.last_beat_at + SILENCE_AFTER
+        (event,) = [e for e in silent.events if e.kind == "silent"]
+        # Paged at the deadline (Temporal's timer starts when the workflow task completes: milliseconds late),
+        # not at some later poll, and not 30 s early.
+        assert timedelta(0) <= event.at - (armed.last_beat_at + SILENCE_AFTER) < timedelta(seconds=1)
+
+        await env.sleep(timedelta(hours=2))  # a long silence is one page, not a page per interval
+        await status_when(handle, lambda s: s.silences == 1)
+    (page,) = notifier.sent
+    assert page.kind is NotificationKind.PAGE
+    assert page.recipients == ["on-call"]  # the policy's escalation.fallback_targets
+    assert "alertmanager" in page.subject and "silent" in page.subject
+
+
+async def test_a_heartbeat_before_the_interval_resets_the_deadline(
+    time_skipping_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    env, notifier = time_skipping_env, RecordingNotifier()
+    async with running_worker(env.client, settings, {"console": notifier}):
+        handle = await beat(env, settings, "prometheus-eu")
+        await status_when(handle, lambda s: s.beats == 1)
+        await env.sleep(timedelta(minutes=8))
+        await beat(env, settings, "prometheus-eu")
+        second = await status_when(handle, lambda s: s.beats == 2)
+        assert second.last_beat_at is not None
+        assert second.page_due_at == second.last_beat_at + SILENCE_AFTER
+
+        await env.sleep(timedelta(minutes=8))  # 16 minutes after the first beat, 8 after the second
+        assert not (await handle.query(DeadMansSwitchWorkflow.status)).silent
+        assert notifier.sent == []
+
+        await env.sleep(timedelta(minutes=3))
+        silent = await status_when(handle, lambda s: s.silent)
+        assert silent.silent_since == second.last_beat_at + SILENCE_AFTER
+    assert len(notifier.of_kind(NotificationKind.PAGE)) == 1
+
+
+async def test_resumed_heartbeats_are_announced_to_the_people_paged(
+    time_skipping_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    env, notifier = time_skipping_env, RecordingNotifier()
+    async with running_worker(env.client, settings, {"console": notifier}):
+        handle = await beat(env, settings, "alertmanager")
+        await status_when(handle, lambda s: s.beats == 1)
+        await env.sleep(SILENCE_AFTER + timedelta(minutes=5))
+        await status_when(handle, lambda s: s.silent)
+
+        await beat(env, settings, "alertmanager")
+        back = await status_when(handle, lambda s: any(e.kind == "resumed" for e in s.events))
+        assert not back.silent and back.beats == 2
+        assert back.page_due_at == back.last_beat_at + SILENCE_AFTER if back.last_beat_at else False
+
+        await env.sleep(SILENCE_AFTER + timedelta(minutes=1))  # armed again: a second silence pages again
+        again = await status_when(handle, lambda s: s.silences == 2)
+    page, resumed, second_page = notifier.sent
+    assert [n.kind for n in notifier.sent] == [
+        NotificationKind.PAGE, NotificationKind.RESOLUTION, NotificationKind.PAGE
+    ]  # fmt: skip
+    assert resumed.recipients == page.recipients == ["on-call"]
+    assert "resumed" in resumed.subject or "back" in resumed.subject
+    assert page.idempotency_key != second_page.idempotency_key  # each silence is its own page
+    assert again.silent
+
+
+async def test_a_malformed_heartbeat_is_recorded_and_changes_nothing(
+    time_skipping_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    env, notifier = time_skipping_env, RecordingNotifier()
+    async with running_worker(env.client, settings, {"console": notifier}):
+        handle = await beat(env, settings, "alertmanager")
+        await status_when(handle, lambda s: s.beats == 1)
+        await handle.signal("heartbeat", {"source": "somebody-else"})
+        await handle.signal("heartbeat", {"source": "alertmanager", "via": "pigeon"})
+        status = await status_when(handle, lambda s: len([e for e in s.events if e.kind == "rejected"]) == 2)
+        assert status.beats == 1
+        rejected = [e.summary for e in status.events if e.kind == "rejected"]
+        assert "somebody-else" in rejected[0] and "via" in rejected[1]
+
+
+async def test_the_switch_continues_as_new_carrying_its_heartbeats(
+    dev_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    """The dev server suggests continue-as-new at 40 events here (DEV_SERVER_FLAGS): a long-lived switch
+    moves to a new run with its state, and keeps taking heartbeats across the move."""
+    env, source = dev_env, f"long-{uuid4().hex[:8]}"
+    async with running_worker(env.client, settings, {"console": RecordingNotifier()}):
+        handle = await beat(env, settings, source)
+        first_run = (await handle.describe()).run_id
+        for _ in range(29):
+            await beat(env, settings, source)
+        status = await status_when(handle, lambda s: s.beats == 30, seconds=30)
+        assert (await handle.describe()).run_id != first_run
+        assert status.events[0].kind == "armed" and not status.silent
+    history = await env.client.get_workflow_handle(handle.id, run_id=first_run).fetch_history()
+    assert history.events[-1].HasField("workflow_execution_continued_as_new_event_attributes")
+
+
+class RefusingFirst(RecordingNotifier):
+    """Refuses the first page (a 4xx: not retried by the activity), then takes every message."""
+
+    async def send(self, notification: Notification) -> DeliveryResult:
+        await super().send(notification)
+        if len(self.sent) == 1:
+            raise ApplicationError("403 from the provider", type="ChannelRefused", non_retryable=True)
+        return DeliveryResult(
+            channel=notification.channel,
+            recipients=notification.recipients,
+            delivered=True,
+            detail="recorded",
+        )
+
+
+async def test_a_page_that_failed_on_every_channel_is_retried_on_the_policy_schedule(
+    time_skipping_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    env, notifier = time_skipping_env, RefusingFirst()
+    async with running_worker(env.client, settings, {"console": notifier}):
+        handle = await beat(env, settings, "alertmanager")
+        await status_when(handle, lambda s: s.beats == 1)
+        await env.sleep(SILENCE_AFTER + PAGE_RETRY + timedelta(minutes=1))
+        status = await status_when(handle, lambda s: len([e for e in s.events if e.kind == "notified"]) == 2)
+    first, second = notifier.sent
+    assert first.kind is second.kind is NotificationKind.PAGE
+    assert (
+        first.idempotency_key != second.idempotency_key
+    )  # a new message, not a duplicate of the refused one
+    failed, sent = [e for e in status.events if e.kind == "notified"]
+    assert "failed" in failed.summary and "sent" in sent.summary
+    assert PAGE_RETRY <= sent.at - failed.at < PAGE_RETRY + timedelta(seconds=1)
+    assert status.silences == 1
