@@ -62,7 +62,7 @@ $(PROMTOOL):
 	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq prometheus
 
 test: lint typecheck $(CHROMIUM) $(ALERTMANAGER) $(PROMTOOL) $(HAPROXY)
-	$(BIN)/pytest
+	$(BIN)/pytest -n 2 --dist loadfile --durations=20
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache

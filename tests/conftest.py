@@ -35,9 +35,11 @@ from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 # The Java time-skipping test server now and then refuses a workflow task completion with "invalid history
 # builder state for action" (its own bug: never seen on the dev server, and it happens at random points in
 # different tests, about once in five runs of tests/workflow). The workflow then never moves and the test
-# hangs. Tests on that server are cut at TIME_SKIPPING_TIMEOUT and re-run, at most twice, ONLY for that hang
-# (a Timeout); an assertion failure is never re-run, and a real hang fails all three tries.
+# hangs. Tests on that server are cut at TIME_SKIPPING_TIMEOUT and re-run ONLY for that hang
+# (a Timeout); an assertion failure is never re-run, and a real hang fails every try.
 TIME_SKIPPING_TIMEOUT = 30
+# Two test processes share the 2 cores in CI (pytest-xdist): a stall is likelier under that load.
+TIME_SKIPPING_RERUNS = 4
 UNHANDLED_COMMAND = WorkflowTaskFailedCause.WORKFLOW_TASK_FAILED_CAUSE_UNHANDLED_COMMAND
 
 
@@ -46,7 +48,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if "time_skipping_env" in getattr(item, "fixturenames", ()):
             if item.get_closest_marker("timeout") is None:  # a long-life test sets its own
                 item.add_marker(pytest.mark.timeout(TIME_SKIPPING_TIMEOUT))
-            item.add_marker(pytest.mark.flaky(reruns=2, only_rerun=["Timeout"]))
+            item.add_marker(pytest.mark.flaky(reruns=TIME_SKIPPING_RERUNS, only_rerun=["Timeout"]))
 
 
 @pytest.fixture

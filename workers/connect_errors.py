@@ -45,6 +45,11 @@ def describe_connect_failure(error: Exception, connection: TemporalConnection) -
     for pattern, hint in _TLS_HINTS:
         if pattern in text:
             return hint
+    # A server that refuses the missing client certificate closes the connection; depending on how far the
+    # client got (TLS 1.3 sends the refusal after the handshake), the SDK reports a transport error or a
+    # cancelled operation.
+    if connection.uses_tls and connection_closed(text) and connection.cert_file is None:
+        return _TLS_CLOSED
     if "transport error" in text:
         if connection.uses_tls and ("close_notify" in text or "UnexpectedEof" in text):
             return _TLS_CLOSED
@@ -54,3 +59,7 @@ def describe_connect_failure(error: Exception, connection: TemporalConnection) -
     if found:
         return found.group(1)
     return text.removeprefix("Failed client connect: ")[:300]
+
+
+def connection_closed(text: str) -> bool:
+    return any(sign in text for sign in ("close_notify", "UnexpectedEof", "operation was canceled"))

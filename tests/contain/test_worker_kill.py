@@ -107,7 +107,7 @@ async def test_a_worker_killed_mid_drain_does_not_drain_twice(
                   summary="shop eu: 50% of orders failing", labels={"region": "eu"})  # fmt: skip
     try:
         async with worker_process(env, tmp_path / "worker-1.log") as first:
-            handle = await signal_with_start(dev_env.client, queue, "shop-eu-errors", alert)
+            handle = await signal_with_start(dev_env.client, queue, f"shop-eu-errors-{uuid4()}", alert)
 
             async def pending_drain() -> Any:
                 actions = (await status_of(handle)).actions

@@ -93,7 +93,9 @@ async def test_kill_9_at_every_phase_boundary_loses_nothing_and_pages_nothing_tw
         return reached
 
     try:
-        handle = await signal_with_start(dev_env.client, env["WARROOM_TASK_QUEUE"], "shop-eu-errors", alert)
+        # A key of its own: the dev server is shared, and another test's incident may hold "shop-eu-errors".
+        key = f"shop-eu-errors-{uuid4()}"
+        handle = await signal_with_start(dev_env.client, env["WARROOM_TASK_QUEUE"], key, alert)
 
         async def first_page_out() -> bool:
             return received("/ack/1")
