@@ -28,6 +28,9 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+from temporalio.api.enums.v1 import TaskQueueType
+from temporalio.api.taskqueue.v1 import TaskQueue
+from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.contrib.pydantic import pydantic_data_converter
@@ -128,8 +131,23 @@ async def start_items(client: Client, args: argparse.Namespace, queue: str, due:
     return await run_pool(args.items, STARTERS, start)
 
 
-async def settle(worker_pid: int) -> float:
-    """Wait until the worker has nothing left to do (its CPU time stops moving); returns the seconds waited."""
+async def backlog(client: Client, queue: str) -> int:
+    """Workflow tasks the server holds for the queue, not yet handed to the worker."""
+    answer = await client.workflow_service.describe_task_queue(
+        DescribeTaskQueueRequest(
+            namespace=client.namespace,
+            task_queue=TaskQueue(name=queue),
+            task_queue_type=TaskQueueType.TASK_QUEUE_TYPE_WORKFLOW,
+            report_stats=True,
+        )
+    )
+    return answer.stats.approximate_backlog_count
+
+
+async def settle(client: Client, queue: str, worker_pid: int) -> float:
+    """Wait until every workflow has had its tasks: the server's backlog is empty and the worker's CPU time
+    stops moving (an idle worker alone proves nothing: the dev server can be the one behind). Returns the
+    seconds waited."""
     started = time.monotonic()
 
     def cpu() -> int:
@@ -137,10 +155,10 @@ async def settle(worker_pid: int) -> float:
         return int(fields[11]) + int(fields[12])
 
     last = cpu()
-    for _ in range(600):
+    for _ in range(1800):
         await asyncio.sleep(2)
         now = cpu()
-        if now - last < 10:  # under 0.1 s of CPU in 2 s
+        if now - last < 10 and await backlog(client, queue) == 0:  # under 0.1 s of CPU in 2 s
             break
         last = now
     return time.monotonic() - started
@@ -169,11 +187,12 @@ async def main(args: argparse.Namespace) -> None:
             result["rss_idle"] = {"worker": rss_mb(worker.pid), "server": rss_mb(server_pid)}
             wall = await open_incidents(env.client, args, queue)
             result["incidents_per_s"] = args.incidents / wall if args.incidents else 0.0
-            result["settle_incidents_s"] = await settle(worker.pid)
-            rate = result["incidents_per_s"] or 20.0
-            due = datetime.now(UTC) + timedelta(seconds=args.items / rate * 2 + args.margin)
+            result["settle_incidents_s"] = await settle(env.client, queue, worker.pid)
+            # The rate the worker *parked* incidents at (starts are faster than the server dispatches them).
+            rate = args.incidents / (wall + result["settle_incidents_s"]) if args.incidents else 5.0
+            due = datetime.now(UTC) + timedelta(seconds=args.items / rate * 1.5 + args.margin)
             result["items_per_s"] = args.items / await start_items(env.client, args, queue, due)
-            result["settle_items_s"] = await settle(worker.pid)
+            result["settle_items_s"] = await settle(env.client, queue, worker.pid)
             result["rss_parked"] = {"worker": rss_mb(worker.pid), "server": rss_mb(server_pid)}
             result["load_parked"] = load_average()
             # Must be positive: every item parked before they fall due (else raise --margin).
