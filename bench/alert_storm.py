@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -144,6 +145,7 @@ async def send(args: argparse.Namespace) -> None:
                 if code == 202:  # the intake names the incident (correlation may have joined another)
                     for incident in answer.json()["incidents"]:
                         first_post.setdefault(incident["incident_id"], posted)
+                    await asyncio.sleep(args.pause)  # --pause: each alert meets an idle worker
                     return
 
         wall = await run_pool(args.posts, args.concurrency, post)
@@ -182,6 +184,7 @@ async def storm(client: Client, args: argparse.Namespace, data_dir: Path) -> dic
             sys.executable, "-m", "bench.alert_storm", "--send-to", url, "--run", uuid4().hex[:8],
             "--out", str(out), "--format", args.format, "--services", str(args.services),
             "--posts", str(args.posts), "--groups", str(args.groups), "--concurrency", str(args.concurrency),
+            "--pause", str(args.pause),
         )  # fmt: skip
         assert await senders.wait() == 0, "the sender process failed"
         sent = json.loads(out.read_text())
@@ -305,7 +308,13 @@ async def baselines(client: Client, args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def load_average() -> str:
+    """The machine's load (it is shared): printed at the start and the end of each run."""
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
 async def main(args: argparse.Namespace) -> None:
+    load_at_start = load_average()
     with tempfile.TemporaryDirectory() as tmp:
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=find_binary("temporal"),
@@ -324,8 +333,10 @@ async def main(args: argparse.Namespace) -> None:
     services = f"{args.services} service(s)" if args.services else "one service per key"
     lines = [
         f"dev server: temporal server start-dev --db-filename <tmp>/bench.db {' '.join(FLAGS)}",
+        f"machine load average (1/5/15 min): at start {load_at_start}, at end {load_average()}; "
+        f"{os.cpu_count()} CPUs",
         f"load: {args.posts} {args.format} posts, {args.groups} dedup keys, {services}, {args.concurrency} "
-        f"senders, correlation window {args.correlation_window:g} s",
+        f"senders, correlation window {args.correlation_window:g} s, pause {args.pause:g} s after each post",
         f"intake: {result['incidents']} incidents opened (expected {result['expected']}), {result['paged']} "
         f"paged, HTTP {result['statuses']}, alerts counted {result['alerts_counted']}, lost {result['lost']}",
         f"intake: {result['posts_per_s']:.1f} posts/s ({result['wall_s']:.1f} s); post-to-first-page p50 "
@@ -349,6 +360,11 @@ if __name__ == "__main__":
     parser.add_argument("--posts", type=int, default=10_000)
     parser.add_argument("--groups", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument(
+        "--pause", type=float, default=0, help="seconds each sender waits after a post (default 0); with "
+        "--concurrency 1 and a pause longer than a page takes, every alert meets an idle worker, as the bare "
+        "start + one activity baseline (one at a time) does",
+    )  # fmt: skip
     parser.add_argument("--format", choices=["alertmanager", "generic"], default="alertmanager")
     parser.add_argument(
         "--services", type=int, default=0, help="spread the keys over this many services (default 0: one "

@@ -28,7 +28,11 @@ WORKFLOWS = [
     AlertCorrelationWorkflow,
     DeadMansSwitchWorkflow,
 ]
-# Parked incidents cost ~200 KB each in the cache; beyond this they are replayed on wake-up instead.
+# The worker's memory is this cache, not the open work: with 10,000 incidents and action items parked, RSS was
+# ~250 MB (~0.4 MB per cached workflow above a 40 MB idle worker), and evicted ones cost the worker nothing.
+# An evicted incident replays its current run when it wakes (ms for a parked one, ~2.7 s at the 3,000-event
+# bound), so 500 keeps the hot set cached with room under 500 MB; 1,000 would sit near the limit
+# (bench/parked.py, docs/performance.md).
 MAX_CACHED_WORKFLOWS = 500
 GRACEFUL_SHUTDOWN = timedelta(seconds=10)
 

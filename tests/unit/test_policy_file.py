@@ -120,3 +120,18 @@ def test_a_snapshot_pinned_before_per_severity_escalation_keeps_its_meaning_on_r
         Severity.SEV4: timedelta(hours=4),
     }
     assert Policy.model_validate_json(pinned) == loaded.policy
+
+
+def test_an_edit_reaches_the_next_read_although_unchanged_text_is_not_parsed_again(tmp_path: Path) -> None:
+    """The parsed policy is kept by its text (parsing YAML was half of the first page's workflow task), so
+    the cache must never hide an edit, nor share one caller's changes with the next."""
+    path = tmp_path / "policy.yaml"
+    path.write_text("escalation:\n  ack_deadline: {SEV-1: 90s, SEV-2: 15m, SEV-3: 2h, SEV-4: 1d}\n")
+    first = load_policy_file(path)
+    first.escalation.ack_deadline[Severity.SEV1] = timedelta(hours=9)  # a caller's own copy
+    assert load_policy_file(path).escalation.ack_deadline[Severity.SEV1] == timedelta(seconds=90)
+    path.write_text("escalation:\n  ack_deadline: {SEV-1: 60s, SEV-2: 15m, SEV-3: 2h, SEV-4: 1d}\n")
+    assert load_policy_file(path).escalation.ack_deadline[Severity.SEV1] == timedelta(seconds=60)
+    path.write_text("escalation: [unclosed\n")
+    with pytest.raises(PolicyError, match="not valid YAML"):
+        load_policy_file(path)
