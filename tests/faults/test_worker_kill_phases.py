@@ -24,7 +24,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from tests.conftest import signal_with_start
 from tests.contain.conftest import ADMIN_TOKEN, ShopBehindHAProxy
-from tests.contain.test_worker_kill import worker_files, worker_process
+from tests.contain.test_worker_kill import eventually, worker_files, worker_process
 from tests.faults.outage_receiver import OutageReceiver
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import Alert
@@ -45,15 +45,6 @@ def paging_through(receiver: OutageReceiver, files: dict[str, str], directory: P
         yaml.safe_dump({"channels": {"hook": {"type": "webhook", "url": receiver.url("/hook")}}})
     )
     return {**files, "WARROOM_CHANNELS": str(channels)}
-
-
-async def eventually(probe: Callable[[], Awaitable[Any]], what: str, seconds: float = 120) -> Any:
-    for _ in range(int(seconds / 0.25)):
-        value = await probe()
-        if value:
-            return value
-        await asyncio.sleep(0.25)
-    raise AssertionError(f"never: {what}")
 
 
 @pytest.mark.timeout(600)
