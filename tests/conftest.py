@@ -107,6 +107,18 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def free_ports(count: int) -> list[int]:
+    """Distinct free ports: all are held at once, or the OS may hand out the same one twice."""
+    probes = [socket.socket() for _ in range(count)]
+    try:
+        for probe in probes:
+            probe.bind(("127.0.0.1", 0))
+        return [int(probe.getsockname()[1]) for probe in probes]
+    finally:
+        for probe in probes:
+            probe.close()
+
+
 @pytest.fixture(scope="session")
 def dev_ui_port() -> int:
     return free_port()

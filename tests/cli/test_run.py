@@ -18,23 +18,12 @@ import httpx
 import pytest
 
 from tests.cli.conftest import inherited_env, run_warroom
+from tests.conftest import free_ports
 
 STARTUP_TIMEOUT = 30.0
 INTAKE_TOKEN = "run-test-intake-token"
 PAYLOAD = Path(__file__).resolve().parents[1] / "payloads" / "alertmanager_firing.json"
 STOP_TIMEOUT = 15.0
-
-
-def free_ports(count: int) -> list[int]:
-    """Distinct free ports: all are held at once, or the OS may hand out the same one twice."""
-    probes = [socket.socket() for _ in range(count)]
-    try:
-        for probe in probes:
-            probe.bind(("127.0.0.1", 0))
-        return [int(probe.getsockname()[1]) for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
 
 
 @dataclass

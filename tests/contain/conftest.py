@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
@@ -16,21 +15,11 @@ import pytest
 
 from adapters.contain.base import ActionContext
 from adapters.contain.haproxy_runtime import HAProxyRuntime
+from tests.conftest import free_ports
 from workers.demo_processes import Child, HAProxyPorts, render_haproxy_config, start_haproxy, start_shop
 from workflows.messages.containment import ContainmentRequest
 
 ADMIN_TOKEN = "shop-admin-test-token"
-
-
-def free_ports(count: int) -> list[int]:
-    probes = [socket.socket() for _ in range(count)]
-    try:
-        for probe in probes:
-            probe.bind(("127.0.0.1", 0))
-        return [int(probe.getsockname()[1]) for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
 
 
 @dataclass

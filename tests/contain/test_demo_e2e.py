@@ -20,6 +20,7 @@ from temporalio.service import RPCError
 
 from adapters.contain.haproxy_runtime import HAProxyRuntime
 from tests.cli.conftest import inherited_env
+from tests.conftest import free_ports
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.status import ActionState, IncidentStatus
 
@@ -46,17 +47,6 @@ def free_port_run(length: int) -> int:
             for held in probes:
                 held.close()
     raise AssertionError("no run of free ports")
-
-
-def free_ports(count: int) -> list[int]:
-    probes = [socket.socket() for _ in range(count)]
-    try:
-        for probe in probes:
-            probe.bind(("127.0.0.1", 0))
-        return [int(probe.getsockname()[1]) for probe in probes]
-    finally:
-        for probe in probes:
-            probe.close()
 
 
 @dataclass

@@ -25,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from intake.metrics import IntakeMetrics
 from tests.cli.conftest import inherited_env
-from tests.cli.test_run import free_ports
+from tests.conftest import free_ports
 from tests.intake.conftest import payload_json, unique_group
 from workflows import metrics as worker_metrics
 
