@@ -12,7 +12,7 @@ from pathlib import Path
 
 from temporalio import activity
 
-from config.policy_file import DEFAULT_POLICY_FILE, PolicyError, load_policy_file
+from config.policy_file import DEFAULT_POLICY_FILE, PolicyError, load_policy_file, shared_policy
 from config.settings import Settings
 from workflows.messages.activities import LoadedPolicy, LoadPolicyRequest
 
@@ -33,7 +33,8 @@ class PolicyActivities:
     @activity.defn(name="load_policy")
     async def load_policy(self, request: LoadPolicyRequest) -> LoadedPolicy:
         try:
-            return LoadedPolicy(policy=load_policy_file(self._path))
+            # Shared, not copied: the result is serialized at once, and nothing here changes it.
+            return LoadedPolicy(policy=shared_policy(self._path))
         except PolicyError as error:
             fallback = self._validated_at_start
             warning = f"{error}\nusing the policy '{fallback.name}' this worker validated at start instead"

@@ -36,7 +36,6 @@ from pydantic import SecretStr
 from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
@@ -45,6 +44,7 @@ from config.settings import Settings
 from intake.config import IntakeConfig
 from intake.service import serve_intake
 from workers.binaries import find_binary
+from workers.data_converter import data_converter
 from workers.dev_stack import LOW_LATENCY_CONFIG
 from workers.worker import build_worker
 from workflows.incident.workflow import IncidentWorkflow
@@ -319,7 +319,7 @@ async def main(args: argparse.Namespace) -> None:
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=find_binary("temporal"),
             dev_server_database_filename=str(Path(tmp) / "bench.db"),
-            data_converter=pydantic_data_converter,
+            data_converter=data_converter,
             search_attributes=ALL_SEARCH_ATTRIBUTES,
             dev_server_extra_args=FLAGS,
             ui=False,

@@ -46,10 +46,11 @@ from temporalio.api.query.v1 import WorkflowQuery
 from temporalio.api.workflowservice.v1 import QueryWorkflowRequest
 from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.common import RawValue
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer, Worker
+
+from workers.data_converter import data_converter
 
 with workflow.unsafe.imports_passed_through():
     from config.settings import Settings
@@ -296,7 +297,7 @@ def replay_seconds(workflows: Sequence[type], history: WorkflowHistory) -> float
     """Median wall time of replaying one history (after one warm-up replay that loads the sandbox)."""
 
     async def once() -> float:
-        replayer = Replayer(workflows=workflows, data_converter=pydantic_data_converter)
+        replayer = Replayer(workflows=workflows, data_converter=data_converter)
         started = time.perf_counter()
         await replayer.replay_workflow(history)
         return time.perf_counter() - started
@@ -474,7 +475,7 @@ def report(scenario: Scenario, growth: Growth, baseline: WorkflowHistory, baseli
 
 async def measure(scenario: Scenario, days: int) -> tuple[Growth, WorkflowHistory]:
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=find_binary("temporal-test-server"), data_converter=pydantic_data_converter
+        test_server_existing_path=find_binary("temporal-test-server"), data_converter=data_converter
     )
     try:
         await env.client.operator_service.add_search_attributes(

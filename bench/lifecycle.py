@@ -28,13 +28,13 @@ from temporalio import activity, workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.alert_storm import FLAGS, load_average, percentile, run_pool
 from config.settings import Settings
 from workers.binaries import find_binary
+from workers.data_converter import data_converter
 from workers.worker import build_worker
 from workflows.messages.alerts import Alert, IncidentInput
 from workflows.messages.common import incident_workflow_id
@@ -171,7 +171,7 @@ async def main(args: argparse.Namespace) -> None:
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=find_binary("temporal"),
             dev_server_database_filename=str(Path(tmp) / "bench.db"),
-            data_converter=pydantic_data_converter, search_attributes=ALL_SEARCH_ATTRIBUTES,
+            data_converter=data_converter, search_attributes=ALL_SEARCH_ATTRIBUTES,
             dev_server_extra_args=FLAGS, ui=False,
         )  # fmt: skip
         try:

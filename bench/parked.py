@@ -33,13 +33,13 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.alert_storm import FLAGS, load_average, percentile, run_pool
 from config.policy_file import DEFAULT_POLICY_FILE, load_policy_file
 from config.settings import Settings
 from workers.binaries import find_binary
+from workers.data_converter import data_converter
 from workflows.messages.action_items import ActionItemInput, ActionItemSpec
 from workflows.messages.alerts import Alert, IncidentInput
 from workflows.messages.common import incident_workflow_id
@@ -92,7 +92,7 @@ async def run_worker(args: argparse.Namespace) -> None:
     import workers.worker as worker_module
 
     worker_module.MAX_CACHED_WORKFLOWS = args.cache
-    client = await Client.connect(args.address, data_converter=pydantic_data_converter)
+    client = await Client.connect(args.address, data_converter=data_converter)
     settings = Settings(task_queue=args.task_queue, data_dir=Path(args.out).parent, metrics_address="")
     stop = asyncio.Event()
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, stop.set)
@@ -172,7 +172,7 @@ async def main(args: argparse.Namespace) -> None:
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=find_binary("temporal"),
             dev_server_database_filename=str(Path(tmp) / "bench.db"),
-            data_converter=pydantic_data_converter, search_attributes=ALL_SEARCH_ATTRIBUTES,
+            data_converter=data_converter, search_attributes=ALL_SEARCH_ATTRIBUTES,
             dev_server_extra_args=FLAGS, ui=False,
         )  # fmt: skip
         server_pid = dev_server_pid()

@@ -24,7 +24,6 @@ from uuid import uuid4
 import httpx
 from pydantic import SecretStr
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from bench.alert_storm import FLAGS, TOKEN, FirstPages
@@ -35,6 +34,7 @@ from intake.formats.alertmanager import group_dedup_key
 from intake.handoff import Handoff
 from intake.server import serving
 from workers.binaries import find_binary
+from workers.data_converter import data_converter
 from workers.worker import build_worker
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
@@ -109,7 +109,7 @@ async def main(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=find_binary("temporal"),
-            data_converter=pydantic_data_converter,
+            data_converter=data_converter,
             search_attributes=ALL_SEARCH_ATTRIBUTES,
             dev_server_extra_args=FLAGS,
             ui=False,

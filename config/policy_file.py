@@ -26,16 +26,23 @@ _PARSED: dict[Path, tuple[str, Policy]] = {}
 
 
 def load_policy_file(path: Path) -> Policy:
+    """The policy in the file now, as a private copy the caller may change."""
+    return shared_policy(path).model_copy(deep=True)
+
+
+def shared_policy(path: Path) -> Policy:
+    """The policy in the file now, shared with every other caller: read it, never change it. For callers that
+    only serialize it (the load_policy activity), which would otherwise pay ~1.5 ms for a deep copy."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as error:
         raise PolicyError(f"{path}: cannot read policy file ({error.strerror})") from error
     cached = _PARSED.get(path)
     if cached is not None and cached[0] == text:
-        return cached[1].model_copy(deep=True)
+        return cached[1]
     policy = _parse(path, text)
     _PARSED[path] = (text, policy)
-    return policy.model_copy(deep=True)
+    return policy
 
 
 def _parse(path: Path, text: str) -> Policy:

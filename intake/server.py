@@ -28,17 +28,28 @@ class IntakeStartError(Exception):
     """The intake could not listen (port taken, bad address)."""
 
 
-@contextlib.asynccontextmanager
-async def serving(app: ASGIApp, host: str, port: int) -> AsyncIterator[str]:
-    """Serve until the block exits; yields the base URL (port 0 picks a free one)."""
-    # We bind the socket ourselves: uvicorn reports a taken port with sys.exit, which would end the process.
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The intake's listener. Its connections must not wait on Nagle's algorithm: uvicorn writes a response's
+    head and body separately, and a body held back until the sender's delayed ACK cost every answer ~40 ms
+    (measured: /healthz 44 ms, 2 ms once fixed). asyncio turns TCP_NODELAY on for each connection only when
+    the socket says it is TCP, which a bare `socket(AF_INET, SOCK_STREAM)` does not (its proto is 0); Linux
+    copies the listener's own TCP_NODELAY to every connection it accepts as well."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     try:
         listener.bind((host, port))
     except OSError as error:
         listener.close()
         raise IntakeStartError(f"the intake cannot listen on {host}:{port} ({error.strerror})") from None
+    return listener
+
+
+@contextlib.asynccontextmanager
+async def serving(app: ASGIApp, host: str, port: int) -> AsyncIterator[str]:
+    """Serve until the block exits; yields the base URL (port 0 picks a free one)."""
+    # We bind the socket ourselves: uvicorn reports a taken port with sys.exit, which would end the process.
+    listener = listening_socket(host, port)
     # Keep-alive longer than senders' idle pools: a connection closed under a sender's reused request is a
     # failed delivery it has to retry.
     config = uvicorn.Config(

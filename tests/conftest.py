@@ -18,13 +18,13 @@ from temporalio.api.enums.v1 import WorkflowTaskFailedCause
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import Client, WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from adapters.notify.base import Notifier
 from config.settings import Settings
 from workers.binaries import find_binary
+from workers.data_converter import data_converter
 from workers.worker import build_worker
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import Alert, IncidentInput
@@ -56,7 +56,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """A fresh time-skipping server per test (it starts in well under a second): time is global to the
     server, and one test's stuck workflow task would stop time from skipping for every later test."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=find_binary("temporal-test-server"), data_converter=pydantic_data_converter
+        test_server_existing_path=find_binary("temporal-test-server"), data_converter=data_converter
     )
     await env.client.operator_service.add_search_attributes(
         AddSearchAttributesRequest(
@@ -130,7 +130,7 @@ async def dev_env(dev_ui_port: int) -> AsyncIterator[WorkflowEnvironment]:
     ran is checked: no history may contain a WorkflowTaskFailed event."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_binary("temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         search_attributes=ALL_SEARCH_ATTRIBUTES,
         ui=True,
         ui_port=dev_ui_port,

@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import Runtime
 from temporalio.service import TLSConfig
 
 from config.settings import Settings
 from config.temporal_connection import TemporalConnection, TemporalConnectionError
+from workers.data_converter import data_converter
 
 
 async def connect(settings: Settings, runtime: Runtime | None = None, *, lazy: bool = False) -> Client:
@@ -20,7 +20,7 @@ async def connect(settings: Settings, runtime: Runtime | None = None, *, lazy: b
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         runtime=runtime,
         tls=tls_config(connection),
         api_key=connection.api_key.get_secret_value() if connection.api_key else None,

@@ -15,12 +15,12 @@ from typing import Any
 import httpx
 import pytest
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 
 from adapters.contain.haproxy_runtime import HAProxyRuntime
 from tests.cli.conftest import inherited_env
 from tests.conftest import free_ports
+from workers.data_converter import data_converter
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.status import ActionState, IncidentStatus
 
@@ -129,7 +129,7 @@ async def incident_status(handle: WorkflowHandle[Any, Any]) -> IncidentStatus | 
 
 @pytest.mark.timeout(420)
 async def test_break_the_shop_approve_the_drain_and_watch_phased_recovery(demo: Demo) -> None:
-    client = await Client.connect(f"127.0.0.1:{demo.temporal_port}", data_converter=pydantic_data_converter)
+    client = await Client.connect(f"127.0.0.1:{demo.temporal_port}", data_converter=data_converter)
     async with httpx.AsyncClient(timeout=10) as http:
         # 1. The shop's real fault: half of eu's orders fail; the demo's watcher raises the alert.
         assert (

@@ -9,12 +9,12 @@ from collections.abc import AsyncIterator
 import pytest
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from tests.cli.conftest import Result, run_warroom
 from tests.conftest import free_port
 from workers.binaries import find_binary
+from workers.data_converter import data_converter
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 CONFLICTED = "conflicted"
@@ -24,7 +24,7 @@ CONFLICTED = "conflicted"
 async def bare_server() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_binary("temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         namespace="default",
         dev_server_extra_args=["--namespace", CONFLICTED],
     )

@@ -31,7 +31,6 @@ from uuid import uuid4
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.client import WorkflowHandle
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
@@ -41,6 +40,7 @@ from adapters.notify.console import ConsoleNotifier
 from config.secrets import SecretSource
 from config.settings import Settings
 from workers.binaries import find_binary
+from workers.data_converter import data_converter
 from workers.worker import WORKFLOWS
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import Alert, Impact, IncidentInput
@@ -165,7 +165,7 @@ async def sleep_until(env: WorkflowEnvironment, moment: datetime) -> None:
 async def render(data_dir: Path) -> str:
     """Run the cascade and return the post-mortem the incident wrote."""
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=find_binary("temporal-test-server"), data_converter=pydantic_data_converter
+        test_server_existing_path=find_binary("temporal-test-server"), data_converter=data_converter
     )
     try:
         await env.client.operator_service.add_search_attributes(AddSearchAttributesRequest(

@@ -24,7 +24,6 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.x509.oid import NameOID
 from pydantic import SecretStr
 from temporalio.client import Client, WorkflowHandle
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -35,6 +34,7 @@ from intake.handoff import Handoff
 from intake.server import serving
 from intake.sns import SnsMessage, SnsVerifier, string_to_sign
 from tests.conftest import running_worker
+from workers.data_converter import data_converter
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import Alert
 from workflows.messages.common import incident_workflow_id
@@ -227,5 +227,5 @@ async def signalled_alerts(handle: WorkflowHandle[Any, Any]) -> list[Alert]:
             attributes = event.workflow_execution_signaled_event_attributes
             if attributes.signal_name == "add_alert":
                 for item in attributes.input.payloads:
-                    alerts.append(pydantic_data_converter.payload_converter.from_payload(item, Alert))
+                    alerts.append(data_converter.payload_converter.from_payload(item, Alert))
     return alerts

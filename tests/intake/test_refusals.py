@@ -14,7 +14,6 @@ import httpx
 import pytest
 from temporalio.api.sdk.v1 import WorkflowMetadata
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 
 from intake.app import create_app
 from intake.formats.alertmanager import group_dedup_key
@@ -22,6 +21,7 @@ from intake.handoff import Handoff
 from intake.server import serving
 from tests.conftest import free_port
 from tests.intake.conftest import TOKEN, Intake, intake_config, payload, payload_json, unique_group
+from workers.data_converter import data_converter
 
 TOKEN_ROUTES = [
     "/v1/alerts/alertmanager",
@@ -162,7 +162,7 @@ async def test_hostile_but_valid_text_is_accepted_and_stored_as_data(intake: Int
 
 @pytest.mark.parametrize("window", [timedelta(0), timedelta(minutes=5)], ids=["plain", "correlated"])
 async def test_temporal_unreachable_answers_503_with_retry_after_never_2xx(window: timedelta) -> None:
-    dead = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True, data_converter=pydantic_data_converter)
+    dead = await Client.connect(f"127.0.0.1:{free_port()}", lazy=True, data_converter=data_converter)
     config = intake_config(correlation_window=window)
     app = create_app(config, Handoff(dead, "nowhere", config.correlation_window))
     async with serving(app, "127.0.0.1", 0) as url, httpx.AsyncClient(timeout=30) as http:

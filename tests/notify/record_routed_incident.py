@@ -16,13 +16,13 @@ from uuid import uuid4
 
 from pytest_httpserver import HTTPServer
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings
 from tests.conftest import status_when, write_policy
 from tests.notify.conftest import notifiers_for
 from workers.binaries import find_binary
+from workers.data_converter import data_converter
 from workers.worker import build_worker
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import IncidentInput
@@ -69,7 +69,7 @@ async def run_routed_incident(client: Client, data_dir: Path, receiver: HTTPServ
 async def _record() -> Path:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_binary("temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         search_attributes=ALL_SEARCH_ATTRIBUTES,
         ui=False,
     )

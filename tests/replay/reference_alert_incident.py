@@ -15,7 +15,6 @@ from uuid import uuid4
 
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHistory
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.notify.console import ConsoleNotifier
@@ -23,6 +22,7 @@ from config.settings import Settings
 from tests.conftest import signal_with_start
 from tests.replay.reference_incident import HISTORIES
 from workers.binaries import find_binary
+from workers.data_converter import data_converter
 from workers.worker import build_worker
 from workflows.correlation import AlertCorrelationWorkflow
 from workflows.incident.workflow import IncidentWorkflow
@@ -95,7 +95,7 @@ async def run_router(client: Client, settings: Settings) -> WorkflowHistory:
 async def _record() -> list[Path]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_binary("temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         search_attributes=ALL_SEARCH_ATTRIBUTES,
         ui=False,
     )

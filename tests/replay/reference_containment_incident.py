@@ -13,7 +13,6 @@ from pathlib import Path
 from uuid import uuid4
 
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings
@@ -21,6 +20,7 @@ from tests.conftest import TEST_POLICY, declared_incident, start_incident, statu
 from tests.replay.reference_incident import HISTORIES
 from tests.workflow.containment_system import StandInSystem, worker_with
 from workers.binaries import find_binary
+from workers.data_converter import data_converter
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.common import Severity
 from workflows.messages.status import ActionState, IncidentStatus
@@ -69,7 +69,7 @@ async def run_containment_incident(client: Client, data_dir: Path) -> WorkflowHi
 async def _record() -> Path:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_binary("temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         search_attributes=ALL_SEARCH_ATTRIBUTES,
         ui=False,
     )

@@ -13,13 +13,13 @@ from pathlib import Path
 from uuid import uuid4
 
 from temporalio.client import Client, WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
 from tests.conftest import signal_with_start
 from workers.binaries import find_binary
+from workers.data_converter import data_converter
 from workers.worker import build_worker
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import Alert, Impact
@@ -70,7 +70,7 @@ async def run_reference_incident(client: Client, data_dir: Path) -> WorkflowHist
 async def _record() -> Path:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_binary("temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         search_attributes=ALL_SEARCH_ATTRIBUTES,
         ui=False,
     )

@@ -6,19 +6,19 @@ from pathlib import Path
 
 import pytest
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Replayer
 
 from tests.replay.recorded_ids import recorded_workflow_id
 from tests.replay.reference_incident import HISTORIES, run_reference_incident
+from workers.data_converter import data_converter
 from workers.worker import WORKFLOWS
 
 STORED = sorted(HISTORIES.glob("*.json"))
 
 
 def replayer() -> Replayer:
-    return Replayer(workflows=WORKFLOWS, data_converter=pydantic_data_converter)
+    return Replayer(workflows=WORKFLOWS, data_converter=data_converter)
 
 
 def test_there_is_a_stored_history_to_replay() -> None:

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from temporalio import workflow
 from temporalio.client import WorkflowHistory
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.worker import Replayer
 
 from tests.replay.recorded_ids import recorded_workflow_id
 from tests.replay.reference_incident import HISTORIES
+from workers.data_converter import data_converter
 from workflows.aftercare import AftercareWorkflow
 from workflows.incident.state import ContinuedIncident
 from workflows.incident.workflow import IncidentWorkflow
@@ -50,7 +50,7 @@ class PinsPolicyFirstPatched(IncidentWorkflow):
 
 
 async def replay(workflow_class: type, path: Path) -> BaseException | None:
-    replayer = Replayer(workflows=[workflow_class, AftercareWorkflow], data_converter=pydantic_data_converter)
+    replayer = Replayer(workflows=[workflow_class, AftercareWorkflow], data_converter=data_converter)
     text = path.read_text(encoding="utf-8")
     result = await replayer.replay_workflow(
         WorkflowHistory.from_json(recorded_workflow_id(path, text), text), raise_on_replay_failure=False

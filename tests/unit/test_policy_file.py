@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from config.policy_file import DEFAULT_POLICY_FILE, PolicyError, load_policy_file
+from config.policy_file import DEFAULT_POLICY_FILE, PolicyError, load_policy_file, shared_policy
 from workflows.messages.activities import LoadedPolicy
 from workflows.messages.common import Severity
 from workflows.policy import Policy
@@ -132,6 +132,8 @@ def test_an_edit_reaches_the_next_read_although_unchanged_text_is_not_parsed_aga
     assert load_policy_file(path).escalation.ack_deadline[Severity.SEV1] == timedelta(seconds=90)
     path.write_text("escalation:\n  ack_deadline: {SEV-1: 60s, SEV-2: 15m, SEV-3: 2h, SEV-4: 1d}\n")
     assert load_policy_file(path).escalation.ack_deadline[Severity.SEV1] == timedelta(seconds=60)
+    assert shared_policy(path) is shared_policy(path)  # the load_policy activity's read: no deep copy
+    assert shared_policy(path).escalation.ack_deadline[Severity.SEV1] == timedelta(seconds=60)
     path.write_text("escalation: [unclosed\n")
     with pytest.raises(PolicyError, match="not valid YAML"):
         load_policy_file(path)

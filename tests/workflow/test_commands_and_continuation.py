@@ -12,7 +12,6 @@ from uuid import uuid4
 import pytest
 import yaml
 from temporalio.client import WorkflowUpdateFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.notify.console import ConsoleNotifier
@@ -28,6 +27,7 @@ from tests.conftest import (
 )
 from workers.binaries import find_binary
 from workers.cli.render import render_status
+from workers.data_converter import data_converter
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import Alert, AlertStatus
 from workflows.messages.commands import CommandVerdict
@@ -134,7 +134,7 @@ async def default_dev_env() -> AsyncIterator[WorkflowEnvironment]:
     """A dev server with the server's own continue-as-new suggestion (4,096 events), as `warroom run` has."""
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_binary("temporal"),
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         search_attributes=ALL_SEARCH_ATTRIBUTES,
     )
     yield env

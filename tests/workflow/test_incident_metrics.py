@@ -11,7 +11,6 @@ from uuid import uuid4
 
 import pytest
 from temporalio.client import Client
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.exceptions import ApplicationError
 from temporalio.runtime import MetricBuffer, Runtime, TelemetryConfig
 from temporalio.testing import ActivityEnvironment, WorkflowEnvironment
@@ -24,6 +23,7 @@ from config.settings import Settings
 from tests.analysis.helpers import RecordingNotifier, item_input, start_item
 from tests.conftest import declared_incident, running_worker, start_incident, status_when
 from tests.workflow.containment_system import StandInSystem, worker_with
+from workers.data_converter import data_converter
 from workers.worker import WORKFLOWS
 from workflows import metrics
 from workflows.action_item.workflow import ActionItemWorkflow
@@ -72,7 +72,7 @@ async def metered_client(env: WorkflowEnvironment, recorded: Recorded) -> Client
     return await Client.connect(
         env.client.service_client.config.target_host,
         namespace=env.client.namespace,
-        data_converter=pydantic_data_converter,
+        data_converter=data_converter,
         runtime=Runtime(telemetry=TelemetryConfig(metrics=recorded.buffer)),
     )
 

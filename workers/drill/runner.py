@@ -26,7 +26,6 @@ from temporalio import activity, workflow
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest
 from temporalio.api.testservice.v1 import UnlockTimeSkippingRequest
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle, WorkflowQueryFailedError
-from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.runtime import LoggingConfig, Runtime, TelemetryConfig, TelemetryFilter
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
@@ -42,6 +41,7 @@ from adapters.archive.timeline_files import TimelineArchive
 from config.policy_file import load_policy_file
 from config.settings import Settings
 from workers.binaries import find_binary
+from workers.data_converter import data_converter
 from workers.drill.record import AlertDelivery, DrillRun, IncidentRecord
 from workers.drill.recording import Recorder
 from workers.drill.scenario import REVIEW_COMMANDS, AlertStep, Scenario, commands_used
@@ -204,7 +204,7 @@ class Drill:
         with tempfile.TemporaryDirectory(prefix="warroom-drill-") as data_dir:
             env = await WorkflowEnvironment.start_time_skipping(
                 test_server_existing_path=find_binary("temporal-test-server"),
-                data_converter=pydantic_data_converter,
+                data_converter=data_converter,
                 runtime=quiet_runtime(),
             )
             try:
