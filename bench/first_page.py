@@ -1,0 +1,185 @@
+"""Alert -> first page beside bare start -> activity, in alternating rounds on one server, so both see the same
+machine: the load of a shared machine moved each side by up to 30 % between runs, more than the difference
+being measured.
+
+    .venv/bin/python -m bench.first_page --rounds 60 --burst 1     # idle: one alert at a time
+    .venv/bin/python -m bench.first_page --rounds 10 --burst 50    # 50 alerts at once
+
+Each round posts `--burst` Alertmanager webhooks at once (each a new incident) to the real intake and waits
+until each incident's first page reaches the notifier; then starts `--burst` bare workflows at once
+(start -> one activity) and waits for each activity; then the next round. Both workers and the intake live
+in this process, as in `warroom run`. The alert is written to the intake as bytes over a socket opened
+before the clock starts (as a sender with a kept-alive connection would), so the sender's own client costs
+next to nothing. Prints p50/p99 of both, the ratio of the p50s, and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import tempfile
+import time
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+from uuid import uuid4
+
+from pydantic import SecretStr
+from temporalio.client import Client
+from temporalio.testing import WorkflowEnvironment
+from temporalio.worker import Worker
+
+from bench.alert_storm import (
+    FLAGS,
+    TOKEN,
+    BenchOneActivity,
+    FirstPages,
+    alertmanager_body,
+    bench_touch,
+    load_average,
+    percentile,
+)
+from config.settings import Settings
+from intake.config import IntakeConfig
+from intake.service import serve_intake
+from workers.binaries import find_binary
+from workers.data_converter import data_converter
+from workers.worker import build_worker
+from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
+
+DEFAULT_WINDOW: timedelta = IntakeConfig.model_fields["correlation_window"].default
+PAUSE = 0.3  # seconds between the two sides, so each starts on an idle worker
+
+
+class Sender:
+    """One kept-alive connection to the intake per alert of a burst, opened before the clock starts."""
+
+    def __init__(self, url: str, run: str) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.args = argparse.Namespace(run=run, services=0)
+
+    async def post(self, group: int) -> tuple[float, str]:
+        """Returns when the post left and the incident it opened."""
+        body = alertmanager_body(group, 0, self.args)
+        head = (
+            f"POST /v1/alerts/alertmanager HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {TOKEN}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
+        ).encode()
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        try:
+            posted = time.monotonic()
+            writer.write(head + body)
+            status = await reader.readline()
+            assert b" 202 " in status, status
+            length = 0
+            while (line := await reader.readline()) not in (b"\r\n", b""):
+                if line.lower().startswith(b"content-length:"):
+                    length = int(line.split(b":")[1])
+            answer = json.loads(await reader.readexactly(length))
+        finally:
+            writer.close()
+            with contextlib.suppress(ConnectionError):
+                await writer.wait_closed()
+        return posted, answer["incidents"][0]["incident_id"]
+
+
+async def warroom_round(sender: Sender, pages: FirstPages, first: int, burst: int) -> list[float]:
+    sent = await asyncio.gather(*(sender.post(first + index) for index in range(burst)))
+    for _ in range(3000):
+        if all(incident in pages.first_page for _, incident in sent):
+            break
+        await asyncio.sleep(0.002)
+    return [pages.first_page[incident] - posted for posted, incident in sent if incident in pages.first_page]
+
+
+async def bare_round(client: Client, queue: str, run: str, first: int, burst: int) -> list[float]:
+    async def one(index: int) -> float:
+        handle = await client.start_workflow(
+            "BenchOneActivity", time.monotonic(), id=f"one-{run}-{index}", task_queue=queue
+        )
+        return await handle.result()
+
+    return list(await asyncio.gather(*(one(first + index) for index in range(burst))))
+
+
+async def measure(client: Client, args: argparse.Namespace, data_dir: Path) -> dict[str, list[float]]:
+    settings = Settings(task_queue=f"first-page-{uuid4()}", data_dir=data_dir, metrics_address="")
+    bare_queue, run = f"bare-{uuid4()}", uuid4().hex[:8]
+    pages = FirstPages()
+    window = DEFAULT_WINDOW if args.correlation_window is None else timedelta(seconds=args.correlation_window)
+    config = IntakeConfig(tokens=(SecretStr(TOKEN),), port=0, correlation_window=window)
+    times: dict[str, list[float]] = {"warroom": [], "bare": []}
+    async with (
+        build_worker(client, settings, {"console": pages}),
+        serve_intake(client, settings.task_queue, config) as url,
+        Worker(client, task_queue=bare_queue, workflows=[BenchOneActivity], activities=[bench_touch]),
+    ):
+        sender = Sender(url, run)
+        for round_ in range(args.rounds + args.warmup):
+            first = round_ * args.burst
+            warroom = await warroom_round(sender, pages, first, args.burst)
+            await asyncio.sleep(PAUSE)
+            bare = await bare_round(client, bare_queue, run, first, args.burst)
+            await asyncio.sleep(PAUSE)
+            if round_ >= args.warmup:
+                times["warroom"] += warroom
+                times["bare"] += bare
+        for incident in pages.first_page:
+            with contextlib.suppress(Exception):
+                await client.get_workflow_handle(incident).terminate("benchmark over")
+    return times
+
+
+def window_text(args: argparse.Namespace) -> str:
+    if args.correlation_window is None:
+        return f"the intake's default ({DEFAULT_WINDOW.total_seconds():g} s)"
+    return f"{args.correlation_window:g} s" + (" (correlation off)" if args.correlation_window == 0 else "")
+
+
+async def main(args: argparse.Namespace) -> None:
+    load_at_start = load_average()
+    with tempfile.TemporaryDirectory() as tmp:
+        env = await WorkflowEnvironment.start_local(
+            dev_server_existing_path=find_binary("temporal"),
+            dev_server_database_filename=str(Path(tmp) / "bench.db"),
+            data_converter=data_converter,
+            search_attributes=ALL_SEARCH_ATTRIBUTES,
+            dev_server_extra_args=FLAGS,
+            ui=False,
+        )
+        try:
+            times = await measure(env.client, args, Path(tmp))
+        finally:
+            await env.shutdown()
+    expected = args.rounds * args.burst
+    warroom, bare = times["warroom"], times["bare"]
+    ratio = percentile(warroom, 0.5) / percentile(bare, 0.5)
+    print(
+        f"dev server: temporal server start-dev --db-filename <tmp>/bench.db {' '.join(FLAGS)}\n"
+        f"machine load average (1/5/15 min): at start {load_at_start}, at end {load_average()}\n"
+        f"correlation window: {window_text(args)}\n"
+        f"{args.rounds} rounds of {args.burst} at once (after {args.warmup} warm-up rounds), the two sides "
+        f"alternating\n"
+        f"warroom alert -> first page: {len(warroom)}/{expected} paged, p50 {1000 * percentile(warroom, 0.5):.0f}"
+        f" ms, p99 {1000 * percentile(warroom, 0.99):.0f} ms\n"
+        f"bare start -> activity:      {len(bare)}/{expected} ran, p50 {1000 * percentile(bare, 0.5):.0f} ms, "
+        f"p99 {1000 * percentile(bare, 0.99):.0f} ms\n"
+        f"ratio of p50s: {ratio:.2f}x"
+    )
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rounds", type=int, default=60)
+    parser.add_argument("--burst", type=int, default=1, help="alerts (and bare workflows) started at once")
+    parser.add_argument(
+        "--correlation-window", type=float, default=None, help="seconds; 0 turns correlation off (each alert "
+        "straight to its incident, as bench.alert_storm by default); default: the intake's default window",
+    )  # fmt: skip
+    parser.add_argument("--warmup", type=int, default=3, help="rounds run first and not counted")
+    asyncio.run(main(parser.parse_args()))
