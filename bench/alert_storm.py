@@ -22,10 +22,11 @@ import contextlib
 import json
 import logging
 import os
+import socket
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -125,8 +126,13 @@ async def send(args: argparse.Namespace) -> None:
     first_post: dict[str, float] = {}
     statuses: dict[int | str, int] = {}
     limits = httpx.Limits(max_connections=args.concurrency)
+    # As real senders do (Go's net/http, Alertmanager's): no Nagle. httpx writes a request's head and body
+    # separately, and with Nagle on, the body waited for the intake's delayed ACK of the head: ~40 ms a post.
+    transport = httpx.AsyncHTTPTransport(
+        limits=limits, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+    )
     body = generic_body if args.format == "generic" else alertmanager_body
-    async with httpx.AsyncClient(timeout=60, limits=limits) as http:
+    async with httpx.AsyncClient(timeout=60, transport=transport) as http:
 
         async def post(index: int) -> None:
             group, seq = index % args.groups, index // args.groups
@@ -176,10 +182,10 @@ async def storm(client: Client, args: argparse.Namespace, data_dir: Path) -> dic
     window = timedelta(seconds=args.correlation_window)  # 0: each group key is its own incident
     config = IntakeConfig(tokens=(SecretStr(TOKEN),), port=0, correlation_window=window)
     out = data_dir / "senders.json"
-    async with (
-        build_worker(client, settings, {"console": pages}),
-        serve_intake(client, settings.task_queue, config) as url,
-    ):
+    intake = intake_in_own_process(client, settings.task_queue, args, data_dir) if args.intake_process else (
+        serve_intake(client, settings.task_queue, config)
+    )  # fmt: skip
+    async with build_worker(client, settings, {"console": pages}), intake as url:
         senders = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.alert_storm", "--send-to", url, "--run", uuid4().hex[:8],
             "--out", str(out), "--format", args.format, "--services", str(args.services),
@@ -215,6 +221,38 @@ async def storm(client: Client, args: argparse.Namespace, data_dir: Path) -> dic
         "routers": routers,
         "p50_ms": 1000 * percentile(latencies, 0.5), "p99_ms": 1000 * percentile(latencies, 0.99),
     }  # fmt: skip
+
+
+@contextlib.asynccontextmanager
+async def intake_in_own_process(
+    client: Client, task_queue: str, args: argparse.Namespace, data_dir: Path
+) -> AsyncIterator[str]:
+    """`--intake-process`: the intake as the compose deployment runs it, in a process of its own (its own GIL),
+    beside the worker; yields its URL."""
+    url_file = data_dir / "intake.url"
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.alert_storm", "--serve-intake", client.service_client.config.target_host,
+        "--task-queue", task_queue, "--out", str(url_file), "--correlation-window", str(args.correlation_window),
+    )  # fmt: skip
+    try:
+        for _ in range(300):
+            if url_file.exists() and url_file.read_text():
+                break
+            assert process.returncode is None, "the intake process ended"
+            await asyncio.sleep(0.05)
+        yield url_file.read_text()
+    finally:
+        process.terminate()
+        await process.wait()
+
+
+async def serve_intake_alone(args: argparse.Namespace) -> None:
+    client = await Client.connect(args.serve_intake, data_converter=data_converter)
+    window = timedelta(seconds=args.correlation_window)
+    config = IntakeConfig(tokens=(SecretStr(TOKEN),), port=0, correlation_window=window)
+    async with serve_intake(client, args.task_queue, config) as url:
+        await asyncio.to_thread(Path(args.out).write_text, url)
+        await asyncio.Event().wait()  # until terminated
 
 
 async def router_histories(client: Client, task_queue: str) -> dict[str, int]:
@@ -359,7 +397,8 @@ async def main(args: argparse.Namespace) -> None:
         f"machine load average (1/5/15 min): at start {load_at_start}, at end {load_average()}; "
         f"{os.cpu_count()} CPUs",
         f"load: {args.posts} {args.format} posts, {args.groups} dedup keys, {services}, {args.concurrency} "
-        f"senders, correlation window {args.correlation_window:g} s, pause {args.pause:g} s after each post",
+        f"senders, correlation window {args.correlation_window:g} s, pause {args.pause:g} s after each post, intake "
+        f"{'in its own process' if args.intake_process else 'in the workers process'}",
         f"intake: {result['incidents']} incidents opened (expected {result['expected']}), {result['paged']} "
         f"paged, HTTP {result['statuses']}, alerts counted {result['alerts_counted']}, lost {result['lost']}",
         f"intake: {result['posts_per_s']:.1f} posts/s ({result['wall_s']:.1f} s); post-to-first-page p50 "
@@ -403,8 +442,17 @@ if __name__ == "__main__":
         "--correlation-window", type=float, default=0, help="seconds; >0 routes every post through the "
         "per-service correlation router (one service per group key, so the incident count is unchanged)",
     )  # fmt: skip
+    parser.add_argument(
+        "--intake-process", action="store_true", help="run the intake in a process of its own, as the compose "
+        "deployment does, instead of in the worker's process as `warroom run` does",
+    )  # fmt: skip
     parser.add_argument("--send-to", help=argparse.SUPPRESS)  # internal: the sender process
+    parser.add_argument("--serve-intake", help=argparse.SUPPRESS)  # internal: the intake process
+    parser.add_argument("--task-queue", help=argparse.SUPPRESS)
     parser.add_argument("--run", help=argparse.SUPPRESS)
     parser.add_argument("--out", help=argparse.SUPPRESS)
     arguments = parser.parse_args()
-    asyncio.run(send(arguments) if arguments.send_to else main(arguments))
+    if arguments.serve_intake:
+        asyncio.run(serve_intake_alone(arguments))
+    else:
+        asyncio.run(send(arguments) if arguments.send_to else main(arguments))
