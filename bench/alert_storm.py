@@ -46,16 +46,14 @@ from intake.config import IntakeConfig
 from intake.service import serve_intake
 from workers.binaries import find_binary
 from workers.data_converter import data_converter
-from workers.dev_stack import LOW_LATENCY_CONFIG
+from workers.dev_stack import tuning_args
 from workers.worker import build_worker
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 TOKEN = "bench-token"
-FLAGS = [
-    arg for name, value in LOW_LATENCY_CONFIG.items() for arg in ("--dynamic-config-value", f"{name}={value}")
-]
+FLAGS = tuning_args()  # the dev server's flags in `warroom run`
 
 
 class FirstPages:

@@ -56,10 +56,10 @@ PAUSE = 0.3  # seconds between the two sides, so each starts on an idle worker
 class Sender:
     """One kept-alive connection to the intake per alert of a burst, opened before the clock starts."""
 
-    def __init__(self, url: str, run: str) -> None:
+    def __init__(self, url: str, run: str, services: int) -> None:
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
-        self.args = argparse.Namespace(run=run, services=0)
+        self.args = argparse.Namespace(run=run, services=services)
 
     async def post(self, group: int) -> tuple[float, str]:
         """Returns when the post left and the incident it opened."""
@@ -117,7 +117,7 @@ async def measure(client: Client, args: argparse.Namespace, data_dir: Path) -> d
         serve_intake(client, settings.task_queue, config) as url,
         Worker(client, task_queue=bare_queue, workflows=[BenchOneActivity], activities=[bench_touch]),
     ):
-        sender = Sender(url, run)
+        sender = Sender(url, run, args.services)
         for round_ in range(args.rounds + args.warmup):
             first = round_ * args.burst
             warroom = await warroom_round(sender, pages, first, args.burst)
@@ -160,7 +160,8 @@ async def main(args: argparse.Namespace) -> None:
     print(
         f"dev server: temporal server start-dev --db-filename <tmp>/bench.db {' '.join(FLAGS)}\n"
         f"machine load average (1/5/15 min): at start {load_at_start}, at end {load_average()}\n"
-        f"correlation window: {window_text(args)}\n"
+        f"correlation window: {window_text(args)}; "
+        f"{f'{args.services} service(s)' if args.services else 'a new service per alert'}\n"
         f"{args.rounds} rounds of {args.burst} at once (after {args.warmup} warm-up rounds), the two sides "
         f"alternating\n"
         f"warroom alert -> first page: {len(warroom)}/{expected} paged, p50 {1000 * percentile(warroom, 0.5):.0f}"
@@ -180,6 +181,12 @@ if __name__ == "__main__":
     parser.add_argument(
         "--correlation-window", type=float, default=None, help="seconds; 0 turns correlation off (each alert "
         "straight to its incident, as bench.alert_storm by default); default: the intake's default window",
+    )  # fmt: skip
+    parser.add_argument(
+        "--services", type=int, default=0, help="spread the alerts over this many services (default 0: a new "
+        "service each, so each first alert starts its service's correlation router); with 1 and a window "
+        "shorter than a round (--correlation-window 0.1), every alert after the first asks a router that is "
+        "already running and still opens an incident of its own",
     )  # fmt: skip
     parser.add_argument("--warmup", type=int, default=3, help="rounds run first and not counted")
     asyncio.run(main(parser.parse_args()))

@@ -19,6 +19,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import signal
 import sys
 import tempfile
@@ -47,6 +48,7 @@ from workflows.messages.notifications import DeliveryResult, Notification, Notif
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 STARTERS = 20  # concurrent start calls
+DUE_REMINDER = re.compile(r"/\d{8}T\d{4}/due(/|$)")
 
 
 def rss_mb(pid: int) -> float:
@@ -79,8 +81,11 @@ class RecordReminders:
         self.out = out.open("a", buffering=1)
 
     async def send(self, notification: Notification) -> DeliveryResult:
-        # Only the due-moment reminder (the owner is also told at once that the item is theirs).
-        if notification.kind is NotificationKind.REMINDER and notification.idempotency_key.endswith("/due"):
+        # Only the due-moment reminder (the owner is also told at once that the item is theirs). Its key is
+        # <item>/<due, %Y%m%dT%H%M>/due, then the delivery's own suffix (/<channel>).
+        if notification.kind is NotificationKind.REMINDER and DUE_REMINDER.search(
+            notification.idempotency_key
+        ):
             item = notification.facts.get("action_item", "")
             self.out.write(json.dumps({"item": item, "at": time.time(), "key": notification.idempotency_key}))
             self.out.write("\n")
