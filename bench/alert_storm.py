@@ -22,7 +22,6 @@ import contextlib
 import json
 import logging
 import os
-import socket
 import sys
 import tempfile
 import time
@@ -32,7 +31,6 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import httpx
 from pydantic import SecretStr
 from temporalio import activity, workflow
 from temporalio.client import Client
@@ -41,6 +39,7 @@ from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from bench.raw_http import RawHttp
 from config.settings import Settings
 from intake.config import IntakeConfig
 from intake.service import serve_intake
@@ -120,39 +119,39 @@ async def run_pool(count: int, concurrency: int, job: Callable[[int], Awaitable[
 
 
 async def send(args: argparse.Namespace) -> None:
-    """The senders, in their own process (`--send-to URL`): the intake's process is not also the load."""
+    """The senders, in their own process (`--send-to URL`): the intake's process is not also the load. One
+    kept-alive connection per sender (bench/raw_http.py: a Python HTTP client cost more CPU than the intake)."""
     first_post: dict[str, float] = {}
     statuses: dict[int | str, int] = {}
-    limits = httpx.Limits(max_connections=args.concurrency)
-    # As real senders do (Go's net/http, Alertmanager's): no Nagle. httpx writes a request's head and body
-    # separately, and with Nagle on, the body waited for the intake's delayed ACK of the head: ~40 ms a post.
-    transport = httpx.AsyncHTTPTransport(
-        limits=limits, socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
-    )
+    connections: asyncio.Queue[RawHttp] = asyncio.Queue()
+    for _ in range(args.concurrency):
+        connection = RawHttp(args.send_to, {"Authorization": f"Bearer {TOKEN}"})
+        await connection.connect()  # before the clock starts, as a sender's pool would be
+        connections.put_nowait(connection)
     body = generic_body if args.format == "generic" else alertmanager_body
-    async with httpx.AsyncClient(timeout=60, transport=transport) as http:
 
-        async def post(index: int) -> None:
-            group, seq = index % args.groups, index // args.groups
+    async def post(index: int) -> None:
+        group, seq = index % args.groups, index // args.groups
+        connection = await connections.get()
+        try:
             posted = time.monotonic()  # CLOCK_MONOTONIC: one clock per machine
             for _ in range(5):  # as real senders do: retry a failed delivery (counted)
                 try:
-                    answer = await http.post(
-                        f"{args.send_to}/v1/alerts/{args.format}", content=body(group, seq, args),
-                        headers={"Authorization": f"Bearer {TOKEN}", "Content-Type": "application/json"},
-                    )  # fmt: skip
-                except httpx.TransportError as error:
-                    code: int | str = type(error).__name__
-                else:
-                    code = answer.status_code
+                    code, answer = await connection.post(f"/v1/alerts/{args.format}", body(group, seq, args))
+                except ConnectionError as error:
+                    code = type(error).__name__
                 statuses[code] = statuses.get(code, 0) + 1
                 if code == 202:  # the intake names the incident (correlation may have joined another)
-                    for incident in answer.json()["incidents"]:
+                    for incident in answer["incidents"]:
                         first_post.setdefault(incident["incident_id"], posted)
                     await asyncio.sleep(args.pause)  # --pause: each alert meets an idle worker
                     return
+        finally:
+            connections.put_nowait(connection)
 
-        wall = await run_pool(args.posts, args.concurrency, post)
+    wall = await run_pool(args.posts, args.concurrency, post)
+    while not connections.empty():
+        await connections.get_nowait().close()
     report = json.dumps({"first_post": first_post, "statuses": statuses, "wall": wall})
     await asyncio.to_thread(Path(args.out).write_text, report)
 

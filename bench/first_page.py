@@ -18,12 +18,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import json
 import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 from uuid import uuid4
 
 from pydantic import SecretStr
@@ -41,6 +39,7 @@ from bench.alert_storm import (
     load_average,
     percentile,
 )
+from bench.raw_http import RawHttp
 from config.settings import Settings
 from intake.config import IntakeConfig
 from intake.service import serve_intake
@@ -56,38 +55,24 @@ PAUSE = 0.3  # seconds between the two sides, so each starts on an idle worker
 class Sender:
     """One kept-alive connection to the intake per alert of a burst, opened before the clock starts."""
 
-    def __init__(self, url: str, run: str, services: int) -> None:
-        parts = urlsplit(url)
-        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+    def __init__(self, url: str, run: str, services: int, burst: int) -> None:
+        self.connections = [RawHttp(url, {"Authorization": f"Bearer {TOKEN}"}) for _ in range(burst)]
         self.args = argparse.Namespace(run=run, services=services)
 
-    async def post(self, group: int) -> tuple[float, str]:
+    async def post(self, slot: int, group: int) -> tuple[float, str]:
         """Returns when the post left and the incident it opened."""
-        body = alertmanager_body(group, 0, self.args)
-        head = (
-            f"POST /v1/alerts/alertmanager HTTP/1.1\r\nHost: {self.host}\r\nAuthorization: Bearer {TOKEN}\r\n"
-            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n"
-        ).encode()
-        reader, writer = await asyncio.open_connection(self.host, self.port)
-        try:
-            posted = time.monotonic()
-            writer.write(head + body)
-            status = await reader.readline()
-            assert b" 202 " in status, status
-            length = 0
-            while (line := await reader.readline()) not in (b"\r\n", b""):
-                if line.lower().startswith(b"content-length:"):
-                    length = int(line.split(b":")[1])
-            answer = json.loads(await reader.readexactly(length))
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
+        connection = self.connections[slot]
+        await connection.connect()
+        posted = time.monotonic()
+        status, answer = await connection.post(
+            "/v1/alerts/alertmanager", alertmanager_body(group, 0, self.args)
+        )
+        assert status == 202, (status, answer)
         return posted, answer["incidents"][0]["incident_id"]
 
 
 async def warroom_round(sender: Sender, pages: FirstPages, first: int, burst: int) -> list[float]:
-    sent = await asyncio.gather(*(sender.post(first + index) for index in range(burst)))
+    sent = await asyncio.gather(*(sender.post(index, first + index) for index in range(burst)))
     for _ in range(3000):
         if all(incident in pages.first_page for _, incident in sent):
             break
@@ -117,7 +102,7 @@ async def measure(client: Client, args: argparse.Namespace, data_dir: Path) -> d
         serve_intake(client, settings.task_queue, config) as url,
         Worker(client, task_queue=bare_queue, workflows=[BenchOneActivity], activities=[bench_touch]),
     ):
-        sender = Sender(url, run, args.services)
+        sender = Sender(url, run, args.services, args.burst)
         for round_ in range(args.rounds + args.warmup):
             first = round_ * args.burst
             warroom = await warroom_round(sender, pages, first, args.burst)
