@@ -10,6 +10,7 @@ from temporalio.service import RPCError, RPCStatusCode
 
 from config.settings import Settings
 from workers.cli.errors import CliError
+from workers.connect_errors import describe_connect_failure
 
 T = TypeVar("T")
 
@@ -58,7 +59,7 @@ def unreachable(settings: Settings, reason: str) -> CliError:
 
 def rpc_failure(error: RPCError, settings: Settings) -> CliError:
     if error.status is RPCStatusCode.UNAVAILABLE:
-        return unreachable(settings, error.message)
+        return unreachable(settings, describe_connect_failure(error, settings.connection))
     if error.status is RPCStatusCode.NOT_FOUND:
         return CliError(f"{error.message} (namespace '{settings.namespace}' at {settings.temporal_address})")
     return CliError(
