@@ -23,7 +23,6 @@ import json
 import logging
 import os
 import sys
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
@@ -36,23 +35,19 @@ from temporalio import activity, workflow
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.service import RPCError
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
+from bench.dev_server import SERVER, bench_server
 from bench.raw_http import RawHttp
 from config.settings import Settings
 from intake.config import IntakeConfig
 from intake.service import serve_intake
-from workers.binaries import find_binary
 from workers.data_converter import data_converter
-from workers.dev_stack import tuning_args
 from workers.worker import build_worker
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
-from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 TOKEN = "bench-token"
-FLAGS = tuning_args()  # the dev server's flags in `warroom run`
 
 
 class FirstPages:
@@ -373,24 +368,13 @@ def load_average() -> str:
 
 async def main(args: argparse.Namespace) -> None:
     load_at_start = load_average()
-    with tempfile.TemporaryDirectory() as tmp:
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=find_binary("temporal"),
-            dev_server_database_filename=str(Path(tmp) / "bench.db"),
-            data_converter=data_converter,
-            search_attributes=ALL_SEARCH_ATTRIBUTES,
-            dev_server_extra_args=FLAGS,
-            ui=False,
-        )
-        try:
-            result = await storm(env.client, args, Path(tmp))
-            print(json.dumps({"storm": result}), flush=True)  # kept even if the baseline fails
-            base = await baselines(env.client, args)
-        finally:
-            await env.shutdown()
+    async with bench_server() as (env, tmp):
+        result = await storm(env.client, args, tmp)
+        print(json.dumps({"storm": result}), flush=True)  # kept even if the baseline fails
+        base = await baselines(env.client, args)
     services = f"{args.services} service(s)" if args.services else "one service per key"
     lines = [
-        f"dev server: temporal server start-dev --db-filename <tmp>/bench.db {' '.join(FLAGS)}",
+        f"dev server: {SERVER}",
         f"machine load average (1/5/15 min): at start {load_at_start}, at end {load_average()}; "
         f"{os.cpu_count()} CPUs",
         f"load: {args.posts} {args.format} posts, {args.groups} dedup keys, {services}, {args.concurrency} "

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -26,11 +25,9 @@ from uuid import uuid4
 
 from pydantic import SecretStr
 from temporalio.client import Client
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
 from bench.alert_storm import (
-    FLAGS,
     TOKEN,
     BenchOneActivity,
     FirstPages,
@@ -39,14 +36,12 @@ from bench.alert_storm import (
     load_average,
     percentile,
 )
+from bench.dev_server import SERVER, bench_server
 from bench.raw_http import RawHttp
 from config.settings import Settings
 from intake.config import IntakeConfig
 from intake.service import serve_intake
-from workers.binaries import find_binary
-from workers.data_converter import data_converter
 from workers.worker import build_worker
-from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 DEFAULT_WINDOW: timedelta = IntakeConfig.model_fields["correlation_window"].default
 PAUSE = 0.3  # seconds between the two sides, so each starts on an idle worker
@@ -126,24 +121,13 @@ def window_text(args: argparse.Namespace) -> str:
 
 async def main(args: argparse.Namespace) -> None:
     load_at_start = load_average()
-    with tempfile.TemporaryDirectory() as tmp:
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=find_binary("temporal"),
-            dev_server_database_filename=str(Path(tmp) / "bench.db"),
-            data_converter=data_converter,
-            search_attributes=ALL_SEARCH_ATTRIBUTES,
-            dev_server_extra_args=FLAGS,
-            ui=False,
-        )
-        try:
-            times = await measure(env.client, args, Path(tmp))
-        finally:
-            await env.shutdown()
+    async with bench_server() as (env, tmp):
+        times = await measure(env.client, args, tmp)
     expected = args.rounds * args.burst
     warroom, bare = times["warroom"], times["bare"]
     ratio = percentile(warroom, 0.5) / percentile(bare, 0.5)
     print(
-        f"dev server: temporal server start-dev --db-filename <tmp>/bench.db {' '.join(FLAGS)}\n"
+        f"dev server: {SERVER}\n"
         f"machine load average (1/5/15 min): at start {load_at_start}, at end {load_average()}\n"
         f"correlation window: {window_text(args)}; "
         f"{f'{args.services} service(s)' if args.services else 'a new service per alert'}\n"

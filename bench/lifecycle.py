@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import tempfile
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -28,18 +27,15 @@ from temporalio import activity, workflow
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.testing import WorkflowEnvironment
 from temporalio.worker import Worker
 
-from bench.alert_storm import FLAGS, load_average, percentile, run_pool
+from bench.alert_storm import load_average, percentile, run_pool
+from bench.dev_server import SERVER, bench_server
 from config.settings import Settings
-from workers.binaries import find_binary
-from workers.data_converter import data_converter
 from workers.worker import build_worker
 from workflows.messages.alerts import Alert, IncidentInput
 from workflows.messages.common import incident_workflow_id
 from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
-from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 
 class Pages:
@@ -167,19 +163,10 @@ async def bare_lifecycles(client: Client, args: argparse.Namespace, shape: dict[
 
 async def main(args: argparse.Namespace) -> None:
     load_at_start = load_average()
-    with tempfile.TemporaryDirectory() as tmp:
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=find_binary("temporal"),
-            dev_server_database_filename=str(Path(tmp) / "bench.db"),
-            data_converter=data_converter, search_attributes=ALL_SEARCH_ATTRIBUTES,
-            dev_server_extra_args=FLAGS, ui=False,
-        )  # fmt: skip
-        try:
-            ours = await warroom_lifecycles(env.client, args, Path(tmp))
-            bare = await bare_lifecycles(env.client, args, ours["shape"])
-        finally:
-            await env.shutdown()
-    print(f"dev server: temporal server start-dev --db-filename <tmp>/bench.db {' '.join(FLAGS)}")
+    async with bench_server() as (env, tmp):
+        ours = await warroom_lifecycles(env.client, args, tmp)
+        bare = await bare_lifecycles(env.client, args, ours["shape"])
+    print(f"dev server: {SERVER}")
     print(f"machine load average (1/5/15 min): at start {load_at_start}, at end {load_average()}; "
           f"{os.cpu_count()} CPUs")  # fmt: skip
     print(f"load: {args.incidents} lifecycles, {args.concurrency} at a time")

@@ -22,7 +22,6 @@ import os
 import re
 import signal
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -34,18 +33,16 @@ from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
-from temporalio.testing import WorkflowEnvironment
 
-from bench.alert_storm import FLAGS, load_average, percentile, run_pool
+from bench.alert_storm import load_average, percentile, run_pool
+from bench.dev_server import bench_server
 from config.policy_file import DEFAULT_POLICY_FILE, load_policy_file
 from config.settings import Settings
-from workers.binaries import find_binary
 from workers.data_converter import data_converter
 from workflows.messages.action_items import ActionItemInput, ActionItemSpec
 from workflows.messages.alerts import Alert, IncidentInput
 from workflows.messages.common import incident_workflow_id
 from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
-from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 STARTERS = 20  # concurrent start calls
 DUE_REMINDER = re.compile(r"/\d{8}T\d{4}/due(/|$)")
@@ -173,16 +170,10 @@ async def settle(client: Client, queue: str, worker_pid: int) -> float:
 
 async def main(args: argparse.Namespace) -> None:
     load_at_start = load_average()
-    with tempfile.TemporaryDirectory() as tmp:
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=find_binary("temporal"),
-            dev_server_database_filename=str(Path(tmp) / "bench.db"),
-            data_converter=data_converter, search_attributes=ALL_SEARCH_ATTRIBUTES,
-            dev_server_extra_args=FLAGS, ui=False,
-        )  # fmt: skip
+    async with bench_server() as (env, tmp):
         server_pid = dev_server_pid()
         queue = f"parked-{uuid4()}"
-        out = Path(tmp) / "reminders.jsonl"
+        out = tmp / "reminders.jsonl"
         worker = await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.parked", "--worker", "--address",
             env.client.service_client.config.target_host, "--task-queue", queue, "--out", str(out),
@@ -226,7 +217,6 @@ async def main(args: argparse.Namespace) -> None:
         finally:
             worker.terminate()
             await worker.wait()
-            await env.shutdown()
     result["load"] = {"start": load_at_start, "end": load_average(), "cpus": os.cpu_count()}
     print(json.dumps(result, indent=1))
 

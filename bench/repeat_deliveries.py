@@ -15,28 +15,23 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import tempfile
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
 import httpx
 from pydantic import SecretStr
 from temporalio.client import Client, WorkflowHandle
-from temporalio.testing import WorkflowEnvironment
 
-from bench.alert_storm import FLAGS, TOKEN, FirstPages
+from bench.alert_storm import TOKEN, FirstPages
+from bench.dev_server import bench_server
 from config.settings import Settings
 from intake.app import create_app
 from intake.config import IntakeConfig
 from intake.formats.alertmanager import group_dedup_key
 from intake.handoff import Handoff
 from intake.server import serving
-from workers.binaries import find_binary
-from workers.data_converter import data_converter
 from workers.worker import build_worker
-from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 
 def group(run: str) -> dict[str, Any]:
@@ -106,23 +101,13 @@ async def measure(client: Client, settings: Settings, repeats: int, door: bool) 
 
 
 async def main(args: argparse.Namespace) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        env = await WorkflowEnvironment.start_local(
-            dev_server_existing_path=find_binary("temporal"),
-            data_converter=data_converter,
-            search_attributes=ALL_SEARCH_ATTRIBUTES,
-            dev_server_extra_args=FLAGS,
-            ui=False,
-        )
-        settings = Settings(task_queue=f"repeats-{uuid4()}", data_dir=Path(tmp), metrics_address="")
-        try:
-            async with build_worker(env.client, settings, {"console": FirstPages()}):
-                results = {
-                    "door memory on": await measure(env.client, settings, args.repeats, door=True),
-                    "door memory off": await measure(env.client, settings, args.repeats, door=False),
-                }
-        finally:
-            await env.shutdown()
+    async with bench_server() as (env, tmp):
+        settings = Settings(task_queue=f"repeats-{uuid4()}", data_dir=tmp, metrics_address="")
+        async with build_worker(env.client, settings, {"console": FirstPages()}):
+            results = {
+                "door memory on": await measure(env.client, settings, args.repeats, door=True),
+                "door memory off": await measure(env.client, settings, args.repeats, door=False),
+            }
     print(json.dumps(results))
     print(
         f"{args.repeats} byte-identical repeats of one firing alert (one hour at a 5-minute repeat_interval):"
