@@ -13,18 +13,14 @@ from pathlib import Path
 from uuid import uuid4
 
 from temporalio.client import Client, WorkflowHistory
-from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings
 from tests.conftest import TEST_POLICY, declared_incident, start_incident, status_when
-from tests.replay.reference_incident import HISTORIES
+from tests.replay.reference_incident import record
 from tests.workflow.containment_system import StandInSystem, worker_with
-from workers.binaries import find_binary
-from workers.data_converter import data_converter
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.common import Severity
 from workflows.messages.status import ActionState, IncidentStatus
-from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 
 def _state(status: IncidentStatus, action_id: str) -> ActionState | None:
@@ -66,23 +62,5 @@ async def run_containment_incident(client: Client, data_dir: Path) -> WorkflowHi
         return await handle.fetch_history()
 
 
-async def _record() -> Path:
-    env = await WorkflowEnvironment.start_local(
-        dev_server_existing_path=find_binary("temporal"),
-        data_converter=data_converter,
-        search_attributes=ALL_SEARCH_ATTRIBUTES,
-        ui=False,
-    )
-    try:
-        history = await run_containment_incident(env.client, Path(".warroom") / "replay-capture")
-    finally:
-        await env.shutdown()
-    HISTORIES.mkdir(parents=True, exist_ok=True)
-    path = HISTORIES / "incident_containment.json"
-    path.write_text(history.to_json(), encoding="utf-8")
-    return path
-
-
 if __name__ == "__main__":
-    (Path(".warroom") / "replay-capture").mkdir(parents=True, exist_ok=True)
-    print(f"recorded {asyncio.run(_record())}")
+    print(f"recorded {asyncio.run(record(run_containment_incident, 'incident_containment.json'))}")

@@ -8,6 +8,7 @@ behind `workflow.patched` fails CI with a NondeterminismError.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from io import StringIO
 from pathlib import Path
 from uuid import uuid4
@@ -67,7 +68,10 @@ async def run_reference_incident(client: Client, data_dir: Path) -> WorkflowHist
         return await handle.fetch_history()
 
 
-async def _record() -> Path:
+async def record(run: Callable[[Client, Path], Awaitable[WorkflowHistory]], file_name: str) -> Path:
+    """Run one scenario on a fresh dev server and store its history under tests/replay/histories/."""
+    data_dir = Path(".warroom") / "replay-capture"
+    data_dir.mkdir(parents=True, exist_ok=True)
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=find_binary("temporal"),
         data_converter=data_converter,
@@ -75,15 +79,14 @@ async def _record() -> Path:
         ui=False,
     )
     try:
-        history = await run_reference_incident(env.client, Path(".warroom") / "replay-capture")
+        history = await run(env.client, data_dir)
     finally:
         await env.shutdown()
     HISTORIES.mkdir(parents=True, exist_ok=True)
-    path = HISTORIES / "incident_full_lifecycle.json"
+    path = HISTORIES / file_name
     path.write_text(history.to_json(), encoding="utf-8")
     return path
 
 
 if __name__ == "__main__":
-    (Path(".warroom") / "replay-capture").mkdir(parents=True, exist_ok=True)
-    print(f"recorded {asyncio.run(_record())}")
+    print(f"recorded {asyncio.run(record(run_reference_incident, 'incident_full_lifecycle.json'))}")
