@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
 from activities.postmortem import postmortem_filename, render_postmortem_markdown
-from activities.postmortem_document import PostmortemTemplateError, render_document
+from activities.postmortem_document import BUILT_IN, PostmortemTemplateError, render_document, template_environment
 from workflows.incident.details import render_details
 from workflows.incident.domain import Incident
 from workflows.incident.state import Cause, IncidentState, Lifecycle
@@ -92,8 +93,29 @@ def test_a_configured_template_replaces_the_built_in_one_and_a_broken_one_is_nam
         "# {{ f.summary | oneline }} ({{ f.severity }}), acked in {{ f.time_to_acknowledge_seconds | dur }}\n"
     )
     assert render_document(facts, custom) == "# pay | fail \\<b>x\\</b> (SEV-1), acked in 4m 05s\n"
-    custom.write_text("{{ f.no_such_fact }}")
+    edit(custom, "{{ f.no_such_fact }}")
     with pytest.raises(PostmortemTemplateError, match=r"ours\.md\.j2"):
         render_document(facts, custom)
     with pytest.raises(PostmortemTemplateError, match=r"missing\.md\.j2"):
         render_document(facts, tmp_path / "missing.md.j2")
+
+
+def edit(template: Path, text: str) -> None:
+    """Rewrite a template with a later modification time: two writes within one kernel clock tick share an
+    mtime, and the cached environment reloads by mtime."""
+    before = template.stat().st_mtime_ns
+    template.write_text(text)
+    os.utime(template, ns=(before + 1_000_000_000, before + 1_000_000_000))
+
+
+def test_templates_are_compiled_once_per_process_and_an_edited_template_is_reloaded(tmp_path: Path) -> None:
+    facts = compute_facts(status_view(incident(), []))
+    compiled = template_environment(BUILT_IN.parent).get_template(BUILT_IN.name)
+    render_document(facts)
+    assert template_environment(BUILT_IN.parent).get_template(BUILT_IN.name) is compiled
+
+    custom = tmp_path / "ours.md.j2"
+    custom.write_text("first {{ f.severity }}\n")
+    assert render_document(facts, custom) == "first SEV-1\n"
+    edit(custom, "second {{ f.severity }}\n")
+    assert render_document(facts, custom) == "second SEV-1\n"
