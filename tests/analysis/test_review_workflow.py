@@ -36,6 +36,9 @@ async def test_resolution_starts_the_review_which_reminds_at_24h_and_44h_and_esc
         result = await incident.result()
         assert result.aftercare_workflow_id and result.aftercare_workflow_id.startswith("review-incident-")
         review = client.get_workflow_handle(result.aftercare_workflow_id)
+        # The hand-over carries the state without the recent timeline; the incident's own stays whole.
+        closed = await incident.query(IncidentWorkflow.status)
+        assert {EventKind.RESOLVED, EventKind.NOTE} <= {event.kind for event in closed.timeline}
         await time_skipping_env.sleep(49 * HOUR)
         view = await review.query(PostmortemReviewWorkflow.review)
         status = await review.query(PostmortemReviewWorkflow.status)
