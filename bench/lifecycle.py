@@ -8,8 +8,9 @@ resolution notice and post-mortem, starts its review and completes. The driver w
 it acknowledges, as a person would. The bare baseline counts the activities (regular and local) and signals
 in one finished incident's history and replays that shape with a trivial workflow: signal-with-start, the
 local activity, one activity (the "page"), then the driver's two signals, then the remaining activities one
-after the other, on the same dev server (flags of `warroom run`) with the same concurrency. Prints both
-rates, their ratio, and the load average.
+after the other, with the same concurrency. Each side of each round runs on a fresh dev server (flags of
+`warroom run`), the order alternating round by round. Prints each round, the median rates, their ratio,
+and the load average.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
+import statistics
 import time
 from datetime import timedelta
 from pathlib import Path
@@ -28,6 +30,7 @@ from temporalio.api.enums.v1 import EventType
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.worker import Worker
+from temporalio.workflow import ParentClosePolicy
 
 from bench.alert_storm import load_average, percentile, run_pool
 from bench.dev_server import SERVER, bench_server
@@ -36,6 +39,10 @@ from workers.worker import build_worker
 from workflows.messages.alerts import Alert, IncidentInput
 from workflows.messages.common import incident_workflow_id
 from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
+from workflows.search_attributes import INCIDENT_PHASE
+
+BARE = "bare"
+DURABLE = "bare-durable"
 
 
 class Pages:
@@ -97,6 +104,10 @@ async def history_shape(client: Client, workflow_id: str) -> dict[str, int]:
         "signals": types.count(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED),
         "child_workflows": types.count(EventType.EVENT_TYPE_START_CHILD_WORKFLOW_EXECUTION_INITIATED),
         "timers": types.count(EventType.EVENT_TYPE_TIMER_STARTED),
+        "patches": markers.count("core_patch"),
+        "upserts": types.count(
+            EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES
+        ),  # the patches' among them
         "events": len(types),
     }
 
@@ -106,9 +117,51 @@ async def bench_step(step: int) -> int:
     return step
 
 
+@workflow.defn(name="BenchReview", sandboxed=False)
+class BenchReview:
+    """The durable twin's child, shaped as the post-mortem review: one activity, then parked for days."""
+
+    @workflow.run
+    async def run(self) -> None:
+        await workflow.execute_activity(bench_step, -1, start_to_close_timeout=timedelta(seconds=30))
+        await workflow.sleep(timedelta(days=7))
+
+
+class DurableExtras:
+    """What the durable twin records besides activities and signals, one of each kind per step and the rest at
+    the end: patch markers (each with the core's TemporalChangeVersion upsert), search-attribute upserts, and
+    timers that the next step cancels, as the incident's deadlines are cancelled when met."""
+
+    def __init__(self, shape: dict[str, int]) -> None:
+        self.patches = shape["patches"]
+        self.upserts = shape["upserts"] - shape["patches"]
+        self.timers = shape["timers"]
+        self.pending: asyncio.Task[None] | None = None
+
+    async def step(self) -> None:
+        if self.patches:
+            workflow.patched(f"bench-{self.patches}")
+            self.patches -= 1
+        if self.upserts:
+            workflow.upsert_search_attributes([INCIDENT_PHASE.value_set(f"step-{self.upserts}")])
+            self.upserts -= 1
+        if self.pending is not None:
+            self.pending.cancel()
+            self.pending = None
+        if self.timers:
+            self.pending = asyncio.create_task(workflow.sleep(timedelta(hours=1)))
+            self.timers -= 1
+            await asyncio.sleep(0)  # the timer task runs now and starts its timer, before the next cancel
+
+    async def finish(self) -> None:
+        while self.patches or self.upserts or self.timers or self.pending:
+            await self.step()
+
+
 @workflow.defn(name="BenchLifecycle", sandboxed=False)
 class BenchLifecycle:
-    """The bare twin: the same number of local activities, activities and signals, nothing else."""
+    """The bare twin: the same number of local activities, activities and signals, nothing else. With
+    `durable` in its input, also the incident's patch markers, upserts, timers and child workflows."""
 
     def __init__(self) -> None:
         self.signals = 0
@@ -116,19 +169,35 @@ class BenchLifecycle:
     @workflow.run
     async def run(self, shape: dict[str, int]) -> None:
         quick = timedelta(seconds=30)
+        extras = DurableExtras(shape) if shape.get("durable") else None
         for step in range(shape["local_activities"]):
+            if extras:
+                await extras.step()
             await workflow.execute_local_activity(bench_step, step, start_to_close_timeout=quick)
+        if extras:
+            await extras.step()
         await workflow.execute_activity(bench_step, 0, start_to_close_timeout=quick)  # the page
         await workflow.wait_condition(lambda: self.signals >= shape["signals"])
         for step in range(1, shape["activities"]):
+            if extras:
+                await extras.step()
             await workflow.execute_activity(bench_step, step, start_to_close_timeout=quick)
+        if extras:
+            for child in range(shape["child_workflows"]):
+                await workflow.start_child_workflow(
+                    BenchReview.run, id=f"{workflow.info().workflow_id}-child-{child}",
+                    parent_close_policy=ParentClosePolicy.ABANDON,
+                )  # fmt: skip
+            await extras.finish()
 
     @workflow.signal
     def hit(self, _: Any = None) -> None:
         self.signals += 1
 
 
-async def bare_lifecycles(client: Client, args: argparse.Namespace, shape: dict[str, int]) -> dict[str, Any]:
+async def bare_lifecycles(
+    client: Client, args: argparse.Namespace, shape: dict[str, int], durable: bool
+) -> dict[str, Any]:
     queue = f"bare-lifecycle-{uuid4()}"
     run = uuid4().hex[:8]
     paged: dict[str, asyncio.Future[None]] = {}
@@ -137,7 +206,7 @@ async def bare_lifecycles(client: Client, args: argparse.Namespace, shape: dict[
     @activity.defn(name="bench_step")
     async def step_seen(step: int) -> int:
         if step == 0:
-            future = paged.get(activity.info().workflow_id)
+            future = paged.get(activity.info().workflow_id or "")
             if future is not None and not future.done():
                 future.set_result(None)
         return step
@@ -147,8 +216,8 @@ async def bare_lifecycles(client: Client, args: argparse.Namespace, shape: dict[
         started = time.monotonic()
         page = paged[workflow_id] = asyncio.get_running_loop().create_future()
         handle = await client.start_workflow(
-            "BenchLifecycle", shape, id=workflow_id, task_queue=queue, start_signal="hit",
-            id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+            "BenchLifecycle", {**shape, "durable": int(durable)}, id=workflow_id, task_queue=queue,
+            start_signal="hit", id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
         )  # fmt: skip
         await page
         for _ in range(shape["signals"] - 1):  # the start signal was the first
@@ -156,24 +225,60 @@ async def bare_lifecycles(client: Client, args: argparse.Namespace, shape: dict[
         await handle.result()
         durations.append(time.monotonic() - started)
 
-    async with Worker(client, task_queue=queue, workflows=[BenchLifecycle], activities=[step_seen]):
+    async with Worker(
+        client, task_queue=queue, workflows=[BenchLifecycle, BenchReview], activities=[step_seen]
+    ):
         wall = await run_pool(args.incidents, args.concurrency, lifecycle)
-    return {"per_s": args.incidents / wall, "p50_s": percentile(durations, 0.5)}
+    twin = await history_shape(client, f"bare-{run}-0")
+    return {"per_s": args.incidents / wall, "p50_s": percentile(durations, 0.5), "twin": twin}
+
+
+async def on_fresh_server(
+    side: str, args: argparse.Namespace, shape: dict[str, int] | None
+) -> dict[str, Any]:
+    """One side on a dev server of its own: the other side's backlog (visibility writes, cancelled timers,
+    parked reviews) must not run during this side's measurement."""
+    async with bench_server() as (env, tmp):
+        if side == "warroom":
+            return await warroom_lifecycles(env.client, args, tmp)
+        assert shape is not None
+        return await bare_lifecycles(env.client, args, shape, durable=side == DURABLE)
 
 
 async def main(args: argparse.Namespace) -> None:
     load_at_start = load_average()
-    async with bench_server() as (env, tmp):
-        ours = await warroom_lifecycles(env.client, args, tmp)
-        bare = await bare_lifecycles(env.client, args, ours["shape"])
-    print(f"dev server: {SERVER}")
+    sides = ("warroom", BARE, DURABLE)
+    rates: dict[str, list[float]] = {side: [] for side in sides}
+    p50s: dict[str, list[float]] = {side: [] for side in sides}
+    shape: dict[str, int] | None = None
+    twins: dict[str, dict[str, int]] = {}
+    for round_index in range(args.rounds):
+        order = sides if round_index % 2 == 0 else sides[::-1]  # the machine's load falls on every side alike
+        for side in order:
+            result = await on_fresh_server(side, args, shape)
+            shape = result.get("shape", shape)
+            twins[side] = result.get("twin", {})
+            rates[side].append(result["per_s"])
+            p50s[side].append(result["p50_s"])
+            print(
+                f"round {round_index + 1} {side}: {result['per_s']:.2f} lifecycles/s, p50 {result['p50_s']:.2f} s"
+            )
+    median = {side: statistics.median(rates[side]) for side in sides}
+    print(f"dev server: {SERVER} (a fresh one for each side of each round)")
     print(f"machine load average (1/5/15 min): at start {load_at_start}, at end {load_average()}; "
           f"{os.cpu_count()} CPUs")  # fmt: skip
-    print(f"load: {args.incidents} lifecycles, {args.concurrency} at a time")
-    print(f"one incident's history: {ours['shape']}")
-    print(f"warroom: {ours['per_s']:.2f} lifecycles/s, alert -> closed p50 {ours['p50_s']:.2f} s")
-    print(f"bare, same activities and signals: {bare['per_s']:.2f} lifecycles/s, p50 {bare['p50_s']:.2f} s")
-    print(f"ratio warroom / bare: {ours['per_s'] / bare['per_s']:.2f}x")
+    print(
+        f"load: {args.incidents} lifecycles, {args.concurrency} at a time, {args.rounds} rounds (medians below)"
+    )
+    print(f"one incident's history: {shape}")
+    print(f"the durable twin's history: {twins[DURABLE]}")
+    for side, label in (("warroom", "warroom"), (BARE, "bare, same activities and signals"),
+                        (DURABLE, "bare, same commands (+ patches, upserts, timers, child workflows)")):  # fmt: skip
+        print(
+            f"{label}: {median[side]:.2f} lifecycles/s, alert -> closed p50 {statistics.median(p50s[side]):.2f} s"
+        )
+    print(f"ratio warroom / bare: {median['warroom'] / median[BARE]:.2f}x (the issue's target: 0.6x)")
+    print(f"ratio warroom / bare with the same commands: {median['warroom'] / median[DURABLE]:.2f}x")
 
 
 if __name__ == "__main__":
@@ -182,4 +287,7 @@ if __name__ == "__main__":
     )
     parser.add_argument("--incidents", type=int, default=200)
     parser.add_argument("--concurrency", type=int, default=20)
+    parser.add_argument(
+        "--rounds", type=int, default=2, help="each side once per round, the order alternating"
+    )
     asyncio.run(main(parser.parse_args()))
