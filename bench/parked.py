@@ -11,12 +11,15 @@ of sending it), so its RSS is its own. Incidents are opened as the intake opens 
 are started as the post-mortem review starts them, all due at the same moment (no reminder before it), once
 every incident and item is parked. Nothing is asserted; it prints RSS (worker, dev server) parked and at the
 peak while the timers fire, and timer lateness p50/p99/max (the reminder's send time minus the due moment).
+Then the bare baseline (`bare_reminders`, skip with `--no-bare`): as many bare workflows on a fresh dev server,
+each a timer to one shared due moment and then one activity, and how late those activities start.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -28,11 +31,13 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+from temporalio import activity, workflow
 from temporalio.api.enums.v1 import TaskQueueType
 from temporalio.api.taskqueue.v1 import TaskQueue
 from temporalio.api.workflowservice.v1 import DescribeTaskQueueRequest
 from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy
+from temporalio.worker import Worker
 
 from bench.alert_storm import load_average, percentile, run_pool
 from bench.dev_server import bench_server
@@ -168,6 +173,50 @@ async def settle(client: Client, queue: str, worker_pid: int) -> float:
     return time.monotonic() - started
 
 
+@workflow.defn(name="BareReminder", sandboxed=False)
+class BareReminder:
+    """The bare baseline of a due reminder: one timer to the due moment, then one activity."""
+
+    @workflow.run
+    async def run(self, due_epoch: float) -> None:
+        await workflow.sleep(max(0.0, due_epoch - workflow.now().timestamp()))
+        await workflow.execute_activity("bare_remind", start_to_close_timeout=timedelta(seconds=30))
+
+
+def lateness(sent_at: list[float], due_epoch: float) -> dict[str, float]:
+    late = [at - due_epoch for at in sent_at]
+    return {"p50": percentile(late, 0.5), "p99": percentile(late, 0.99), "max": max(late)} if late else {}
+
+
+async def bare_reminders(args: argparse.Namespace) -> dict[str, Any]:
+    """As many bare timers falling due at one moment, each then running one activity, on a fresh dev server
+    with a worker of the same cache size: how late the server alone delivers them."""
+    sent: dict[str, float] = {}
+    all_sent = asyncio.Event()
+
+    @activity.defn(name="bare_remind")
+    async def bare_remind() -> None:
+        sent.setdefault(activity.info().workflow_id or "", time.time())
+        if len(sent) >= args.items:
+            all_sent.set()
+
+    async with bench_server() as (env, _):
+        queue = f"bare-parked-{uuid4()}"
+        async with Worker(env.client, task_queue=queue, workflows=[BareReminder], activities=[bare_remind],
+                          max_cached_workflows=args.cache):  # fmt: skip
+            due = time.time() + args.items / 50 + args.margin / 4  # bare starts run at well over 50/s here
+
+            async def start(index: int) -> None:
+                await env.client.start_workflow(BareReminder.run, due, id=f"bare-{index}", task_queue=queue)
+
+            await run_pool(args.items, STARTERS, start)
+            parked_before_due = due - time.time()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(all_sent.wait(), timeout=parked_before_due + 600)
+    return {"fired": len(sent), "seconds_parked_before_due": parked_before_due,
+            "lateness_s": lateness(list(sent.values()), due)}  # fmt: skip
+
+
 async def main(args: argparse.Namespace) -> None:
     load_at_start = load_average()
     async with bench_server() as (env, tmp):
@@ -209,14 +258,13 @@ async def main(args: argparse.Namespace) -> None:
             for line in out.read_text().splitlines() if out.exists() else []:
                 record = json.loads(line)
                 first.setdefault(record["item"], record["at"])
-            late = [at - due.timestamp() for at in first.values()]
-            result["fired"] = len(late)
-            if late:
-                result["lateness_s"] = {"p50": percentile(late, 0.5), "p99": percentile(late, 0.99),
-                                        "max": max(late)}  # fmt: skip
+            result["fired"] = len(first)
+            result["lateness_s"] = lateness(list(first.values()), due.timestamp())
         finally:
             worker.terminate()
             await worker.wait()
+    if args.items and not args.no_bare:
+        result["bare_reminders"] = await bare_reminders(args)
     result["load"] = {"start": load_at_start, "end": load_average(), "cpus": os.cpu_count()}
     print(json.dumps(result, indent=1))
 
@@ -232,6 +280,9 @@ if __name__ == "__main__":
         "--margin", type=float, default=60, help="seconds added to the estimated time to start the items "
         "before they fall due (they must all be parked first)",
     )  # fmt: skip
+    parser.add_argument(
+        "--no-bare", action="store_true", help="skip the bare baseline (as many bare timers due at once)"
+    )
     parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--address", help=argparse.SUPPRESS)
     parser.add_argument("--task-queue", help=argparse.SUPPRESS)
