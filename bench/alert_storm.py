@@ -131,6 +131,7 @@ async def send(args: argparse.Namespace) -> None:
         try:
             posted = time.monotonic()  # CLOCK_MONOTONIC: one clock per machine
             for _ in range(5):  # as real senders do: retry a failed delivery (counted)
+                code: int | str
                 try:
                     code, answer = await connection.post(f"/v1/alerts/{args.format}", body(group, seq, args))
                 except ConnectionError as error:
@@ -280,7 +281,7 @@ BARE_PAGES: dict[str, float] = {}
 
 @activity.defn(name="bench_page")
 async def bench_page(started: float) -> None:
-    BARE_PAGES.setdefault(activity.info().workflow_id, time.monotonic() - started)
+    BARE_PAGES.setdefault(activity.info().workflow_id or "", time.monotonic() - started)
 
 
 @workflow.defn(name="BenchSink", sandboxed=False)

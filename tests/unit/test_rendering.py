@@ -9,7 +9,12 @@ from pathlib import Path
 import pytest
 
 from activities.postmortem import postmortem_filename, render_postmortem_markdown
-from activities.postmortem_document import BUILT_IN, PostmortemTemplateError, render_document, template_environment
+from activities.postmortem_document import (
+    BUILT_IN,
+    PostmortemTemplateError,
+    render_document,
+    template_environment,
+)
 from workflows.incident.details import render_details
 from workflows.incident.domain import Incident
 from workflows.incident.state import Cause, IncidentState, Lifecycle
