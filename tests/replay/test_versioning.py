@@ -16,7 +16,7 @@ from tests.replay.reference_incident import HISTORIES
 from workers.data_converter import data_converter
 from workflows.aftercare import AftercareWorkflow
 from workflows.incident.state import ContinuedIncident
-from workflows.incident.workflow import LEAN_FIRST_TASK, IncidentWorkflow
+from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import IncidentInput
 from workflows.messages.status import IncidentResult
 
@@ -29,7 +29,7 @@ class PinsPolicyFirstUnpatched(IncidentWorkflow):
 
     @workflow.run
     async def run(self, inp: IncidentInput | ContinuedIncident) -> IncidentResult:
-        self._lean_first_task = workflow.patched(LEAN_FIRST_TASK)
+        self._check_patches()
         await self._pin_policy()
         self._sync(force=True)
         return await self._phases()
@@ -42,11 +42,11 @@ class PinsPolicyFirstPatched(IncidentWorkflow):
     @workflow.run
     async def run(self, inp: IncidentInput | ContinuedIncident) -> IncidentResult:
         if workflow.patched("pin-policy-first"):
-            self._lean_first_task = workflow.patched(LEAN_FIRST_TASK)
+            self._check_patches()
             await self._pin_policy()
             self._sync(force=True)
         else:  # IncidentWorkflow.run as it is
-            self._lean_first_task = workflow.patched(LEAN_FIRST_TASK)
+            self._check_patches()
             self._sync(force=not self._lean_first_task)
             await self._pin_policy()
         return await self._phases()

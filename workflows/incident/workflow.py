@@ -72,6 +72,11 @@ POSTMORTEM_REVIEW_PATCH = "postmortem-review"
 # repeat of the add_alert handler's upsert, no upsert of the passing 'classification' phase). Each upsert is
 # an event and a visibility write the server makes before the first page goes out (docs/performance.md).
 LEAN_FIRST_TASK = "lean-first-task"
+# One patch marker for new runs instead of one per patch in force: it implies LEAN_FIRST_TASK, MEASURES_PATCH
+# and POSTMORTEM_REVIEW_PATCH. The SDK core records each patch a run checks as a marker *and* an upsert of
+# TemporalChangeVersion, a visibility write on the server: three per incident, and again after every
+# continue-as-new. Runs recorded before it check each patch on its own, as they did (docs/versioning.md).
+ALL_PATCHES_2026_12 = "all-patches-2026-12"
 
 
 # Not sandboxed, deliberately: the SDK fails any activation that runs over 2 s as a deadlock, and a worker
@@ -109,6 +114,7 @@ class IncidentWorkflow(CommandHandlers):
         self._shown: tuple[Any, ...] = ()
         self._measured: list[SearchAttributeUpdate[Any]] = []
         self._details_stale = True
+        self._all_patches = False
         self._lean_first_task = False
         if isinstance(inp, IncidentInput):
             self._open(inp)
@@ -132,11 +138,21 @@ class IncidentWorkflow(CommandHandlers):
     @workflow.run
     async def run(self, inp: IncidentInput | ContinuedIncident) -> IncidentResult:
         self._painter = asyncio.create_task(self._keep_details_fresh())
-        self._lean_first_task = workflow.patched(LEAN_FIRST_TASK)
+        self._check_patches()
         self._sync(force=not self._lean_first_task)  # an add_alert in this task may have upserted already
         if self.state.policy is None:
             await self._pin_policy()
         return await self._phases()
+
+    def _check_patches(self) -> None:
+        """First thing in a run, where the patch markers have always been recorded."""
+        self._all_patches = workflow.patched(ALL_PATCHES_2026_12)
+        self._lean_first_task = self._patched(LEAN_FIRST_TASK)
+
+    def _patched(self, patch_id: str) -> bool:
+        """A patch in force: implied by ALL_PATCHES_2026_12 in runs that recorded it (no marker of its own),
+        else `workflow.patched` as before, so older histories replay their own markers."""
+        return self._all_patches or workflow.patched(patch_id)
 
     async def _phases(self) -> IncidentResult:
         if self.state.phase is Phase.DETECTION:
@@ -353,7 +369,7 @@ class IncidentWorkflow(CommandHandlers):
         of its alert always finds the door open: the post-mortem review, which also carries the duties still
         due (the regulatory clock). Incidents that reached this point before the review existed keep their
         old hand-over (an aftercare workflow, only when duties remain), so their histories replay."""
-        if workflow.patched(POSTMORTEM_REVIEW_PATCH):
+        if self._patched(POSTMORTEM_REVIEW_PATCH):
             await self._start_review()
             return
         if not self._pending_duties():
@@ -515,7 +531,7 @@ class IncidentWorkflow(CommandHandlers):
             if self.state.cause.service:
                 updates.append(INCIDENT_SERVICE.value_set(self.state.cause.service))
             workflow.upsert_search_attributes(updates + measures)
-        elif measures != self._measured and workflow.patched(MEASURES_PATCH):
+        elif measures != self._measured and self._patched(MEASURES_PATCH):
             # An ack or a resolve without a phase change: histories before the measures had no upsert here.
             self._measured = measures
             workflow.upsert_search_attributes(measures)
