@@ -150,7 +150,9 @@ async def test_intake_over_tls_with_an_api_key_hands_alerts_to_temporal(
         async with httpx.AsyncClient(timeout=30) as http:
             answer = await http.post(
                 f"http://127.0.0.1:{port}/v1/alerts/generic",
-                json={"dedup_key": key, "service": "billing", "summary": "invoices stuck"},
+                # A service of its own: its router (correlate-<service>) outlives this test's task queue on the
+                # shared dev server, and a later test asking it would wait for a worker that is gone.
+                json={"dedup_key": key, "service": f"billing-{uuid4().hex[:8]}", "summary": "invoices stuck"},
                 headers={"Authorization": f"Bearer {TOKEN}"},
             )
         assert answer.status_code == 202, answer.text
@@ -238,7 +240,13 @@ async def test_an_intake_that_cannot_reach_temporal_says_why_and_answers_503(
         async with httpx.AsyncClient(timeout=30) as http:
             answer = await http.post(
                 f"http://127.0.0.1:{port}/v1/alerts/generic",
-                json={"dedup_key": f"k-{uuid4()}", "service": "billing", "summary": "invoices stuck"},
+                # A service of its own: its router (correlate-<service>) outlives this test's task queue on the
+                # shared dev server, and a later test asking it would wait for a worker that is gone.
+                json={
+                    "dedup_key": f"k-{uuid4()}",
+                    "service": f"billing-{uuid4().hex[:8]}",
+                    "summary": "invoices stuck",
+                },
                 headers={"Authorization": f"Bearer {TOKEN}"},
             )
         assert answer.status_code == 503 and answer.headers["Retry-After"]

@@ -38,5 +38,13 @@ async def test_a_fresh_full_lifecycle_replays(dev_env: WorkflowEnvironment, tmp_
     history = await run_reference_incident(dev_env.client, tmp_path)
     kinds = {event.event_type for event in history.events}
     assert len(history.events) > 40 and len(kinds) > 8
+    # A new run records one patch marker whatever patches it passes (each would also upsert
+    # TemporalChangeVersion): every patch check goes through IncidentWorkflow._patched.
+    patches = [
+        event
+        for event in history.events
+        if event.marker_recorded_event_attributes.marker_name == "core_patch"
+    ]
+    assert len(patches) == 1
     result = await replayer().replay_workflow(history)
     assert result.replay_failure is None
