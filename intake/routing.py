@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -42,6 +43,8 @@ from workflows.messages.correlation import (
 
 ROUTE_CACHE_SECONDS = 600.0
 ROUTE_CACHE_SIZE = 10_000
+
+log = logging.getLogger("warroom.intake")
 
 
 class RouterTooSlow(Exception):
@@ -229,10 +232,17 @@ class Routing:
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
                 rpc_timeout=self.router_timeout,
             )
-        skipped = (
-            f"correlation skipped: the router of '{service}' did not answer within {waited} "
-            "(no worker, or a saturated one)"
-        )
+        stranded_on = await self._router_queue_if_stranded(service)
+        if stranded_on is None:
+            why = "(no worker, or a saturated one)"
+        else:
+            why = (
+                f"(it runs on task queue '{stranded_on}', this intake on '{self.task_queue}': "
+                "end it as docs/versioning.md's drain says)"
+            )
+            log.warning("correlation router %s is stranded on task queue %r; this intake uses %r",
+                        correlation_workflow_id(service), stranded_on, self.task_queue)  # fmt: skip
+        skipped = f"correlation skipped: the router of '{service}' did not answer within {waited} {why}"
         return [
             RouteDecision(incident_key=request.dedup_key, correlation=skipped)
             if request.firing
@@ -242,6 +252,17 @@ class Routing:
             )
             for request in requests
         ]
+
+    async def _router_queue_if_stranded(self, service: str) -> str | None:
+        """The task queue of the service's router when it is not this intake's: a router left behind by a
+        drain to a new task queue, which no worker may poll any more. None when it is ours or unknown."""
+        with contextlib.suppress(Exception):  # only an explanation: never fail the hand-over for it
+            described = await self.client.get_workflow_handle(correlation_workflow_id(service)).describe(
+                rpc_timeout=self.router_timeout
+            )
+            if described.task_queue != self.task_queue:
+                return described.task_queue
+        return None
 
     def _router_input(self, service: str) -> CorrelationInput:
         return CorrelationInput(service=service, window_seconds=self.window.total_seconds())

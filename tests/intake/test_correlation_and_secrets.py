@@ -37,7 +37,7 @@ from tests.intake.conftest import (
     unique_group,
 )
 from workflows.messages.common import Phase
-from workflows.messages.correlation import correlation_workflow_id
+from workflows.messages.correlation import CORRELATION_WORKFLOW, CorrelationInput, correlation_workflow_id
 from workflows.messages.status import EventKind
 
 WINDOW = timedelta(minutes=5)
@@ -191,6 +191,38 @@ async def test_without_a_worker_correlation_is_skipped_but_the_alert_is_still_ha
     handle = dev_env.client.get_workflow_handle(f"incident-{key}")
     [alert] = await signalled_alerts(handle)
     assert alert.correlation and alert.correlation.startswith("correlation skipped")
+    await handle.terminate("test over")
+    await dev_env.client.get_workflow_handle(correlation_workflow_id(service)).terminate("test over")
+
+
+async def test_a_router_stranded_on_an_old_task_queue_is_named_in_the_timeline_and_the_log(
+    dev_env: WorkflowEnvironment, sns_signer: SnsSigner, caplog: pytest.LogCaptureFixture
+) -> None:
+    # After a drain to a new task queue, the service's router still runs on the old one, where no worker polls.
+    service, key = f"drained-{uuid4().hex[:8]}", f"drained-{uuid4()}"
+    old_queue, new_queue = f"old-{uuid4()}", f"new-{uuid4()}"
+    await dev_env.client.start_workflow(
+        CORRELATION_WORKFLOW, CorrelationInput(service=service, window_seconds=WINDOW.total_seconds()),
+        id=correlation_workflow_id(service), task_queue=old_queue,
+    )  # fmt: skip
+    handoff = Handoff(dev_env.client, new_queue, WINDOW, router_timeout=timedelta(seconds=1))
+    app = create_app(intake_config(correlation_window=WINDOW), handoff, sns_signer.verifier())
+    with caplog.at_level(logging.WARNING, logger="warroom.intake"):
+        async with serving(app, "127.0.0.1", 0) as url, httpx.AsyncClient(timeout=30) as http:
+            answer = await http.post(
+                f"{url}/v1/alerts/generic",
+                json=generic(service, key),
+                headers={"Authorization": f"Bearer {TOKEN}"},
+            )
+    assert answer.status_code == 202, answer.text
+    handle = dev_env.client.get_workflow_handle(f"incident-{key}")
+    [alert] = await signalled_alerts(handle)
+    assert (
+        alert.correlation
+        and f"task queue '{old_queue}'" in alert.correlation
+        and "drain" in alert.correlation
+    )
+    assert any(old_queue in record.getMessage() for record in caplog.records)
     await handle.terminate("test over")
     await dev_env.client.get_workflow_handle(correlation_workflow_id(service)).terminate("test over")
 
