@@ -107,6 +107,12 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def own_service(name: str) -> str:
+    """A service name no other test uses. Its correlation router (`correlate-<service>`) outlives a test's task
+    queue on the shared dev server, and a later test asking it would wait for a worker that is gone."""
+    return f"{name}-{uuid4().hex[:8]}"
+
+
 def free_ports(count: int) -> list[int]:
     """Distinct free ports: all are held at once, or the OS may hand out the same one twice."""
     probes = [socket.socket() for _ in range(count)]

@@ -16,7 +16,7 @@ from config.settings import Settings
 from config.temporal_connection import ENVIRONMENT_VARIABLES as CONNECTION_VARIABLES
 from config.temporal_connection import TemporalConnection
 from tests.cli.conftest import Result, run_warroom
-from tests.conftest import declared_incident, free_port, start_incident, status_when
+from tests.conftest import declared_incident, free_port, own_service, start_incident, status_when
 from tests.deploy.conftest import SERVER_NAME, Pki
 from tests.deploy.processes import start_warroom
 from tests.deploy.tls_proxy import TlsProxy, tls_proxy
@@ -150,9 +150,7 @@ async def test_intake_over_tls_with_an_api_key_hands_alerts_to_temporal(
         async with httpx.AsyncClient(timeout=30) as http:
             answer = await http.post(
                 f"http://127.0.0.1:{port}/v1/alerts/generic",
-                # A service of its own: its router (correlate-<service>) outlives this test's task queue on the
-                # shared dev server, and a later test asking it would wait for a worker that is gone.
-                json={"dedup_key": key, "service": f"billing-{uuid4().hex[:8]}", "summary": "invoices stuck"},
+                json={"dedup_key": key, "service": own_service("billing"), "summary": "invoices stuck"},
                 headers={"Authorization": f"Bearer {TOKEN}"},
             )
         assert answer.status_code == 202, answer.text
@@ -240,11 +238,9 @@ async def test_an_intake_that_cannot_reach_temporal_says_why_and_answers_503(
         async with httpx.AsyncClient(timeout=30) as http:
             answer = await http.post(
                 f"http://127.0.0.1:{port}/v1/alerts/generic",
-                # A service of its own: its router (correlate-<service>) outlives this test's task queue on the
-                # shared dev server, and a later test asking it would wait for a worker that is gone.
                 json={
                     "dedup_key": f"k-{uuid4()}",
-                    "service": f"billing-{uuid4().hex[:8]}",
+                    "service": own_service("billing"),
                     "summary": "invoices stuck",
                 },
                 headers={"Authorization": f"Bearer {TOKEN}"},

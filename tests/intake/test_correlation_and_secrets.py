@@ -15,6 +15,7 @@ from uuid import uuid4
 
 import httpx
 import pytest
+from temporalio.client import WorkflowHandle
 from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
@@ -36,6 +37,7 @@ from tests.intake.conftest import (
     signalled_alerts,
     unique_group,
 )
+from workflows.messages.alerts import Alert
 from workflows.messages.common import Phase
 from workflows.messages.correlation import CORRELATION_WORKFLOW, CorrelationInput, correlation_workflow_id
 from workflows.messages.status import EventKind
@@ -173,14 +175,13 @@ async def test_the_router_keeps_its_routes_across_continue_as_new(make_intake: C
         await router.terminate("test over")
 
 
-async def test_without_a_worker_correlation_is_skipped_but_the_alert_is_still_handed_over(
-    dev_env: WorkflowEnvironment, sns_signer: SnsSigner
-) -> None:
-    # No worker polls this queue, so the router cannot answer: the alert must not wait for correlation.
-    queue = f"no-worker-{uuid4()}"
+async def post_to_an_unanswered_router(
+    dev_env: WorkflowEnvironment, sns_signer: SnsSigner, queue: str, service: str, key: str
+) -> tuple[WorkflowHandle[Any, Any], Alert]:
+    """One firing alert through an intake on `queue` whose router cannot answer (1 s wait): the alert the
+    incident received."""
     handoff = Handoff(dev_env.client, queue, WINDOW, router_timeout=timedelta(seconds=1))
     app = create_app(intake_config(correlation_window=WINDOW), handoff, sns_signer.verifier())
-    service, key = f"lonely-{uuid4().hex[:8]}", f"lonely-{uuid4()}"
     async with serving(app, "127.0.0.1", 0) as url, httpx.AsyncClient(timeout=30) as http:
         answer = await http.post(
             f"{url}/v1/alerts/generic",
@@ -190,6 +191,17 @@ async def test_without_a_worker_correlation_is_skipped_but_the_alert_is_still_ha
     assert answer.status_code == 202, answer.text
     handle = dev_env.client.get_workflow_handle(f"incident-{key}")
     [alert] = await signalled_alerts(handle)
+    return handle, alert
+
+
+async def test_without_a_worker_correlation_is_skipped_but_the_alert_is_still_handed_over(
+    dev_env: WorkflowEnvironment, sns_signer: SnsSigner
+) -> None:
+    # No worker polls this queue, so the router cannot answer: the alert must not wait for correlation.
+    service, key = f"lonely-{uuid4().hex[:8]}", f"lonely-{uuid4()}"
+    handle, alert = await post_to_an_unanswered_router(
+        dev_env, sns_signer, f"no-worker-{uuid4()}", service, key
+    )
     assert alert.correlation and alert.correlation.startswith("correlation skipped")
     await handle.terminate("test over")
     await dev_env.client.get_workflow_handle(correlation_workflow_id(service)).terminate("test over")
@@ -205,18 +217,8 @@ async def test_a_router_stranded_on_an_old_task_queue_is_named_in_the_timeline_a
         CORRELATION_WORKFLOW, CorrelationInput(service=service, window_seconds=WINDOW.total_seconds()),
         id=correlation_workflow_id(service), task_queue=old_queue,
     )  # fmt: skip
-    handoff = Handoff(dev_env.client, new_queue, WINDOW, router_timeout=timedelta(seconds=1))
-    app = create_app(intake_config(correlation_window=WINDOW), handoff, sns_signer.verifier())
     with caplog.at_level(logging.WARNING, logger="warroom.intake"):
-        async with serving(app, "127.0.0.1", 0) as url, httpx.AsyncClient(timeout=30) as http:
-            answer = await http.post(
-                f"{url}/v1/alerts/generic",
-                json=generic(service, key),
-                headers={"Authorization": f"Bearer {TOKEN}"},
-            )
-    assert answer.status_code == 202, answer.text
-    handle = dev_env.client.get_workflow_handle(f"incident-{key}")
-    [alert] = await signalled_alerts(handle)
+        handle, alert = await post_to_an_unanswered_router(dev_env, sns_signer, new_queue, service, key)
     assert (
         alert.correlation
         and f"task queue '{old_queue}'" in alert.correlation

@@ -16,7 +16,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings
 from tests.cli.conftest import inherited_env, run_warroom
-from tests.conftest import free_port, running_worker
+from tests.conftest import free_port, own_service, running_worker
 from tests.intake.conftest import TOKEN
 from workers.intake_process import stack_intake_config
 
@@ -58,9 +58,7 @@ async def test_warroom_intake_hands_alerts_to_temporal(
     process, url = await start_intake(tmp_path, target, settings.task_queue)
     key = f"cmd-{uuid4()}"
     async with running_worker(dev_env.client, settings), httpx.AsyncClient(timeout=10) as http:
-        # A service of its own: its router (correlate-<service>) outlives this test's task queue on the
-        # shared dev server, and a later test asking it would wait for a worker that is gone.
-        body = {"dedup_key": key, "service": f"billing-{uuid4().hex[:8]}", "summary": "invoices stuck"}
+        body = {"dedup_key": key, "service": own_service("billing"), "summary": "invoices stuck"}
         answer = await http.post(f"{url}/v1/alerts/generic", json=body, headers=ALERT_HEADERS)
         assert answer.status_code == 202, answer.text
         assert (
@@ -76,9 +74,7 @@ async def test_warroom_intake_hands_alerts_to_temporal(
 async def test_warroom_intake_answers_503_while_temporal_is_down(tmp_path: Path) -> None:
     process, url = await start_intake(tmp_path, f"127.0.0.1:{free_port()}", "nowhere")
     async with httpx.AsyncClient(timeout=30) as http:
-        # A service of its own: its router (correlate-<service>) outlives this test's task queue on the
-        # shared dev server, and a later test asking it would wait for a worker that is gone.
-        body = {"dedup_key": "k", "service": f"billing-{uuid4().hex[:8]}", "summary": "invoices stuck"}
+        body = {"dedup_key": "k", "service": own_service("billing"), "summary": "invoices stuck"}
         answer = await http.post(f"{url}/v1/alerts/generic", json=body, headers=ALERT_HEADERS)
     assert answer.status_code == 503 and answer.headers["Retry-After"]
     assert await stop(process) == 0
