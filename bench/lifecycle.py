@@ -290,4 +290,7 @@ if __name__ == "__main__":
     parser.add_argument(
         "--rounds", type=int, default=2, help="each side once per round, the order alternating"
     )
-    asyncio.run(main(parser.parse_args()))
+    arguments = parser.parse_args()
+    if min(arguments.incidents, arguments.concurrency, arguments.rounds) < 1:
+        parser.error("--incidents, --concurrency and --rounds must each be at least 1")
+    asyncio.run(main(arguments))
