@@ -218,14 +218,20 @@ async def history_text(handle: WorkflowHandle[Any, Any]) -> str:
     return json.dumps(_decoded(json.loads(history.to_json())), ensure_ascii=False)
 
 
-async def signalled_alerts(handle: WorkflowHandle[Any, Any]) -> list[Alert]:
-    """Every Alert delivered by `add_alert` signals, decoded from the history."""
-    history = await handle.fetch_history()
-    alerts = []
-    for event in history.events:
-        if event.HasField("workflow_execution_signaled_event_attributes"):
-            attributes = event.workflow_execution_signaled_event_attributes
-            if attributes.signal_name == "add_alert":
-                for item in attributes.input.payloads:
-                    alerts.append(data_converter.payload_converter.from_payload(item, Alert))
-    return alerts
+async def signalled_alerts(handle: WorkflowHandle[Any, Any], at_least: int = 0) -> list[Alert]:
+    """Every Alert delivered by `add_alert` signals, decoded from the history; waits (10 s at most) until there
+    are `at_least`: a signal the server accepted while a workflow task was running is buffered, and reaches
+    the history only when that task completes."""
+    async with asyncio.timeout(10):
+        while True:
+            history = await handle.fetch_history()
+            alerts = []
+            for event in history.events:
+                if event.HasField("workflow_execution_signaled_event_attributes"):
+                    attributes = event.workflow_execution_signaled_event_attributes
+                    if attributes.signal_name == "add_alert":
+                        for item in attributes.input.payloads:
+                            alerts.append(data_converter.payload_converter.from_payload(item, Alert))
+            if len(alerts) >= at_least:
+                return alerts
+            await asyncio.sleep(0.1)
