@@ -25,13 +25,14 @@ INCIDENT_HISTORIES = sorted(path for path in HISTORIES.glob("incident_*.json"))
 
 @workflow.defn(name="IncidentWorkflow", sandboxed=False)
 class PinsPolicyFirstUnpatched(IncidentWorkflow):
-    """The same incident, but the policy is pinned before the search attributes are set: a reorder."""
+    """The same incident, but the policy is pinned before the search attributes are upserted: a reorder."""
 
     @workflow.run
     async def run(self, inp: IncidentInput | ContinuedIncident) -> IncidentResult:
+        self._start_painter()
         self._check_patches()
         await self._pin_policy()
-        self._sync(force=True)
+        self._upsert(force=True)
         return await self._phases()
 
 
@@ -41,10 +42,11 @@ class PinsPolicyFirstPatched(IncidentWorkflow):
 
     @workflow.run
     async def run(self, inp: IncidentInput | ContinuedIncident) -> IncidentResult:
+        self._start_painter()
         if workflow.patched("pin-policy-first"):
             self._check_patches()
             await self._pin_policy()
-            self._sync(force=True)
+            self._upsert(force=True)
         else:  # IncidentWorkflow.run as it is
             self._check_patches()
             self._sync(force=not self._lean_first_task)

@@ -147,3 +147,30 @@ def test_a_resolve_before_any_alert_or_declaration_is_refused_so_no_update_waits
     empty = Incident(state)
     assert "nothing to resolve yet" in (empty.refusal("resolve", Resolve(by="bob")) or "")
     assert opened().refusal("resolve", Resolve(by="bob")) is None
+
+
+@pytest.mark.parametrize(
+    ("human", "declared", "kept"),
+    [(Severity.SEV1, Severity.SEV3, Severity.SEV1), (Severity.SEV4, Severity.SEV2, Severity.SEV2)],
+)
+def test_a_severity_set_before_classification_is_only_ever_raised_by_it(
+    human: Severity, declared: Severity, kept: Severity
+) -> None:
+    """Signals wait while no worker runs, so a human's reclassify can reach the incident before the matrix."""
+    state = IncidentState(
+        incident_id="incident-y",
+        occurrence=occurrence_of("incident-y", T0),
+        cause=Cause(service="checkout", summary="slow", declared_by="tom", declared_severity=declared),
+        lifecycle=Lifecycle(opened_at=T0),
+    )
+    incident = Incident(state)
+    incident.pin_policy(POLICY, None, T0)
+    early = {"by": "bob", "severity": human.value, "reason": "all EU"}
+    assert incident.handle_signal("reclassify", early, T0).verdict.outcome == "applied"
+    incident.classify(T0, keep_earlier_choice=True)
+    assert state.severity is kept
+    classified = [event for event in state.timeline.recent if event.kind is EventKind.CLASSIFIED]
+    assert len(classified) == 1 and classified[0].details["severity"] == kept.value
+    # Runs recorded before the change keep the old rule: the classification overwrites the human's choice.
+    incident.classify(T0)
+    assert state.severity is declared

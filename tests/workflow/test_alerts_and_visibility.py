@@ -8,7 +8,8 @@ from io import StringIO
 from typing import Any
 from uuid import uuid4
 
-from temporalio.client import WorkflowHandle
+from temporalio.api.enums.v1 import EventType
+from temporalio.client import Client, WorkflowHandle, WorkflowHistory
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.notify.console import ConsoleNotifier
@@ -87,15 +88,60 @@ async def test_list_by_phase_and_severity_finds_the_incident(
             f'WorkflowId = "{handle.id}" AND IncidentPhase = "response" AND IncidentSeverity = "SEV-1"'
         )
 
-        async def found(query: str) -> bool:
-            return (await client.count_workflows(query)).count == 1
-
-        assert await eventually(lambda: found(in_response))
-        assert await eventually(lambda: found(f'WorkflowId = "{handle.id}" AND IncidentService = "checkout"'))
+        assert await eventually(lambda: counted(client, in_response))
+        assert await eventually(
+            lambda: counted(client, f'WorkflowId = "{handle.id}" AND IncidentService = "checkout"')
+        )
         await handle.signal(IncidentWorkflow.resolve, {"by": "bob"})
         await handle.result()
-        assert await eventually(lambda: found(f'WorkflowId = "{handle.id}" AND IncidentPhase = "closed"'))
-        assert not await found(in_response)
+        assert await eventually(
+            lambda: counted(client, f'WorkflowId = "{handle.id}" AND IncidentPhase = "closed"')
+        )
+        assert not await counted(client, in_response)
+
+
+async def test_a_burst_of_changes_in_one_workflow_task_upserts_the_search_attributes_once(
+    dev_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    """Each upsert is a history event and a visibility write on the server: once per workflow task, the
+    painter's, not once per change (docs/performance.md)."""
+    client = dev_env.client
+    key = f"burst-{uuid4()}"
+    # No worker yet: the alert, a reclassify and a note wait on the server and reach the incident together,
+    # in its first workflow task, which also pins the policy (a local activity) and classifies. The matrix
+    # says SEV-3 for this alert: bob's SEV-1, set before it ran, stands.
+    handle = await signal_with_start(client, settings.task_queue, key, firing(key, "d-1"))
+    await handle.signal(IncidentWorkflow.reclassify, {"by": "bob", "severity": "SEV-1", "reason": "all EU"})
+    await handle.signal(IncidentWorkflow.add_note, {"by": "carol", "text": "looking"})
+    async with running_worker(client, settings, {"console": ConsoleNotifier(StringIO())}):
+        in_response = (
+            f'WorkflowId = "{handle.id}" AND IncidentPhase = "response" AND IncidentSeverity = "SEV-1"'
+        )
+        assert await eventually(lambda: counted(client, in_response))
+        history = await handle.fetch_history()
+        await handle.signal(IncidentWorkflow.resolve, {"by": "bob"})
+        await handle.result()
+    per_task = upserts_per_workflow_task(history)
+    assert per_task[1] == 1, per_task  # [0] is before the first task completed
+    assert max(per_task) == 1, per_task
+
+
+async def counted(client: Client, query: str) -> bool:
+    """Exactly one workflow matches the visibility query."""
+    return (await client.count_workflows(query)).count == 1
+
+
+def upserts_per_workflow_task(history: WorkflowHistory) -> list[int]:
+    """Our upserts among each workflow task's commands; the SDK core's TemporalChangeVersion upsert, which
+    comes with a patch marker, is not ours."""
+    counts = [0]
+    for event in history.events:
+        if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+            counts.append(0)
+        elif event.event_type == EventType.EVENT_TYPE_UPSERT_WORKFLOW_SEARCH_ATTRIBUTES:
+            fields = event.upsert_workflow_search_attributes_event_attributes.search_attributes.indexed_fields
+            counts[-1] += "TemporalChangeVersion" not in fields
+    return counts
 
 
 async def test_a_malformed_alert_is_rejected_and_the_incident_waits_for_a_valid_one(

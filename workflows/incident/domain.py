@@ -402,7 +402,9 @@ class Incident(ContainmentCommands):
 
     # ------------------------------------------------------------------ classification and impact
 
-    def classify(self, now: datetime) -> None:
+    def classify(self, now: datetime, keep_earlier_choice: bool = False) -> None:
+        """The matrix (or the declarer) decides; with keep_earlier_choice, a severity a human set before this
+        ran is only ever raised, as after it (`_widen_impact`)."""
         cause = self.state.cause
         if cause.declared_severity and cause.declared_by:
             reason = ClassificationReason(
@@ -414,7 +416,16 @@ class Incident(ContainmentCommands):
             )
         else:
             classification = self._matrix_classification()
-        self.set_classification(now, classification, EventKind.CLASSIFIED, SYSTEM)
+        earlier = self.state.lifecycle.classification
+        if keep_earlier_choice and earlier and classification.severity.rank >= earlier.severity.rank:
+            self.record(
+                now, EventKind.CLASSIFIED, SYSTEM,
+                f"{earlier.severity.value} kept, set by {earlier.decided_by} before classification ran "
+                f"({classification.decided_by}: {classification.severity.value})",
+                severity=earlier.severity.value,
+            )  # fmt: skip
+        else:
+            self.set_classification(now, classification, EventKind.CLASSIFIED, SYSTEM)
         self.note_service(cause.service, now)
         self._note_impact_flags(now)
 

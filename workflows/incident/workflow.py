@@ -77,6 +77,15 @@ LEAN_FIRST_TASK = "lean-first-task"
 # TemporalChangeVersion, a visibility write on the server: three per incident, and again after every
 # continue-as-new. Runs recorded before it check each patch on its own, as they did (docs/versioning.md).
 ALL_PATCHES_2026_12 = "all-patches-2026-12"
+# Its successor for new runs, still one marker: everything ALL_PATCHES_2026_12 implies, and
+# - search attributes upserted at most once per workflow task, by the painter, not once per change. Each
+#   upsert is an event and a visibility write: the first task upserted before and after classifying, and an
+#   ack with a reclassify in one task upserted twice;
+# - a severity a human set before classification ran (signals wait while no worker runs) stands, raised by
+#   the matrix but never lowered, as after classification; before, the matrix overwrote it.
+# Checked in __init__, before the first task's signal handlers run, since those defer their upsert only under
+# it; runs recorded before it replay their handlers' upserts and their classification as they were.
+ALL_PATCHES_2026_12_B = "all-patches-2026-12-b"
 
 
 # Not sandboxed, deliberately: the SDK fails any activation that runs over 2 s as a deadlock, and a worker
@@ -114,6 +123,9 @@ class IncidentWorkflow(CommandHandlers):
         self._shown: tuple[Any, ...] = ()
         self._measured: list[SearchAttributeUpdate[Any]] = []
         self._details_stale = True
+        self._attributes_stale = False
+        self._force_upsert = False
+        self._all_patches_b = workflow.patched(ALL_PATCHES_2026_12_B)
         self._all_patches = False
         self._lean_first_task = False
         if isinstance(inp, IncidentInput):
@@ -137,21 +149,24 @@ class IncidentWorkflow(CommandHandlers):
 
     @workflow.run
     async def run(self, inp: IncidentInput | ContinuedIncident) -> IncidentResult:
-        self._painter = asyncio.create_task(self._keep_details_fresh())
+        self._start_painter()
         self._check_patches()
         self._sync(force=not self._lean_first_task)  # an add_alert in this task may have upserted already
         if self.state.policy is None:
             await self._pin_policy()
         return await self._phases()
 
+    def _start_painter(self) -> None:
+        self._painter = asyncio.create_task(self._keep_shown_fresh())
+
     def _check_patches(self) -> None:
-        """First thing in a run, where the patch markers have always been recorded."""
-        self._all_patches = workflow.patched(ALL_PATCHES_2026_12)
+        """First thing in a run, where the patch markers before ALL_PATCHES_2026_12_B were recorded."""
+        self._all_patches = self._all_patches_b or workflow.patched(ALL_PATCHES_2026_12)
         self._lean_first_task = self._patched(LEAN_FIRST_TASK)
 
     def _patched(self, patch_id: str) -> bool:
-        """A patch in force: implied by ALL_PATCHES_2026_12 in runs that recorded it (no marker of its own),
-        else `workflow.patched` as before, so older histories replay their own markers."""
+        """A patch in force: implied by ALL_PATCHES_2026_12(_B) in runs that recorded it (no marker of its
+        own), else `workflow.patched` as before, so older histories replay their own markers."""
         return self._all_patches or workflow.patched(patch_id)
 
     async def _phases(self) -> IncidentResult:
@@ -190,11 +205,13 @@ class IncidentWorkflow(CommandHandlers):
     async def _detect(self) -> bool:
         """Wait for the first valid alert or a declaration; an incident with neither closes itself."""
         self._enter(Phase.DETECTION)
+        cause = self.state.cause
+        if self._all_patches_b and (cause.alert_count > 0 or cause.declared_by is not None):
+            return True  # no wait, no yield: the first task classifies at once and upserts once, not twice
         timeout = self._policy.detection_timeout
         self._upcoming = [Deadline(kind="detection", due_at=workflow.now() + timeout,
                                    description="close: no valid alert or declaration arrived")]  # fmt: skip
         self._sync()
-        cause = self.state.cause
         try:
             await workflow.wait_condition(
                 lambda: cause.alert_count > 0 or cause.declared_by is not None,
@@ -211,7 +228,7 @@ class IncidentWorkflow(CommandHandlers):
         now = workflow.now()
         lean = self._lean_first_task  # the upsert at the end of this method says it all
         self._enter(Phase.CLASSIFICATION, sync=not lean)
-        self.incident.classify(now)
+        self.incident.classify(now, keep_earlier_choice=self._all_patches_b)
         self._enter(Phase.RESPONSE, sync=not lean)
         self.state.lifecycle.response_started_at = now
         self._assign_default_roles()
@@ -260,6 +277,7 @@ class IncidentWorkflow(CommandHandlers):
     async def _close(self) -> IncidentResult:
         self._enter(Phase.CLOSED)
         await workflow.wait_condition(workflow.all_handlers_finished)
+        self._upsert_if_stale()  # before the run ends, whichever coroutine the event loop wakes first
         if self.state.recurrences:
             # Alerts fired again while this occurrence was closing: the next occurrence pages for them.
             workflow.continue_as_new(
@@ -269,6 +287,7 @@ class IncidentWorkflow(CommandHandlers):
 
     async def _continue_as_new(self) -> IncidentResult:
         await workflow.wait_condition(workflow.all_handlers_finished)
+        self._upsert_if_stale()
         workflow.continue_as_new(ContinuedIncident(state=self.state))
 
     # ------------------------------------------------------------------ recovery: the health gate
@@ -519,8 +538,25 @@ class IncidentWorkflow(CommandHandlers):
             self._sync()
 
     def _sync(self, force: bool = False) -> None:
+        """Search attributes and the Web UI details are stale. The painter renders the details once per
+        activation, and upserts the attributes there too in runs under ALL_PATCHES_2026_12_B; older runs upsert
+        here, on every change, as they were recorded."""
+        self._details_stale = True
+        if self._all_patches_b:
+            self._attributes_stale = True
+            self._force_upsert |= force
+        else:
+            self._upsert(force)
+
+    def _upsert_if_stale(self) -> None:
+        if self._attributes_stale:
+            self._attributes_stale = False
+            self._upsert(self._force_upsert)
+            self._force_upsert = False
+
+    def _upsert(self, force: bool = False) -> None:
         """Search attributes when phase, severity or service changed, and the measures (MTTA, MTTR, false
-        positive) once known; the Web UI details are marked stale."""
+        positive) once known."""
         shown = (self.state.phase, self.state.severity, self.state.cause.service)
         measures = search_measures(self.state)
         if force or shown != self._shown:
@@ -535,14 +571,17 @@ class IncidentWorkflow(CommandHandlers):
             # An ack or a resolve without a phase change: histories before the measures had no upsert here.
             self._measured = measures
             workflow.upsert_search_attributes(measures)
-        self._details_stale = True
 
-    async def _keep_details_fresh(self) -> None:
-        """Render the Web UI details once per activation, not once per signal: a burst of 200 signals in one
-        workflow task would otherwise render 200 times and trip the SDK's 2 s deadlock detector."""
+    async def _keep_shown_fresh(self) -> None:
+        """Render the Web UI details (and upsert search attributes) once per activation, not once per signal:
+        a burst of 200 signals in one workflow task would otherwise render 200 times and trip the SDK's 2 s
+        deadlock detector. The first task's upsert waits for the policy: pinning it by local activity spans
+        two activations of that task, and classifying follows at once."""
         while True:
             await workflow.wait_condition(lambda: self._details_stale)
             self._details_stale = False
+            if self.state.policy is not None:
+                self._upsert_if_stale()
             workflow.set_current_details(render_details(self.state, self._upcoming))
 
     @property
