@@ -18,7 +18,8 @@ T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 POLICY = load_policy_file(Path(__file__).parents[1] / "policy.yaml")
 
 
-def opened(severity: Severity = Severity.SEV3) -> Incident:
+def declared(severity: Severity = Severity.SEV3) -> Incident:
+    """Declared by tom with its policy pinned, not classified yet."""
     state = IncidentState(
         incident_id="incident-x",
         occurrence=occurrence_of("incident-x", T0),
@@ -27,7 +28,13 @@ def opened(severity: Severity = Severity.SEV3) -> Incident:
     )
     incident = Incident(state)
     incident.pin_policy(POLICY, None, T0)
+    return incident
+
+
+def opened(severity: Severity = Severity.SEV3) -> Incident:
+    incident = declared(severity)
     incident.classify(T0)
+    state = incident.state
     state.lifecycle.phase = Phase.RESPONSE
     state.lifecycle.response_started_at = T0
     return incident
@@ -150,21 +157,15 @@ def test_a_resolve_before_any_alert_or_declaration_is_refused_so_no_update_waits
 
 
 @pytest.mark.parametrize(
-    ("human", "declared", "kept"),
+    ("human", "declared_as", "kept"),
     [(Severity.SEV1, Severity.SEV3, Severity.SEV1), (Severity.SEV4, Severity.SEV2, Severity.SEV2)],
 )
 def test_a_severity_set_before_classification_is_only_ever_raised_by_it(
-    human: Severity, declared: Severity, kept: Severity
+    human: Severity, declared_as: Severity, kept: Severity
 ) -> None:
     """Signals wait while no worker runs, so a human's reclassify can reach the incident before the matrix."""
-    state = IncidentState(
-        incident_id="incident-y",
-        occurrence=occurrence_of("incident-y", T0),
-        cause=Cause(service="checkout", summary="slow", declared_by="tom", declared_severity=declared),
-        lifecycle=Lifecycle(opened_at=T0),
-    )
-    incident = Incident(state)
-    incident.pin_policy(POLICY, None, T0)
+    incident = declared(declared_as)
+    state = incident.state
     early = {"by": "bob", "severity": human.value, "reason": "all EU"}
     assert incident.handle_signal("reclassify", early, T0).verdict.outcome == "applied"
     incident.classify(T0, keep_earlier_choice=True)
@@ -173,4 +174,4 @@ def test_a_severity_set_before_classification_is_only_ever_raised_by_it(
     assert len(classified) == 1 and classified[0].details["severity"] == kept.value
     # Runs recorded before the change keep the old rule: the classification overwrites the human's choice.
     incident.classify(T0)
-    assert state.severity is declared
+    assert state.severity is declared_as

@@ -123,8 +123,6 @@ class IncidentWorkflow(CommandHandlers):
         self._shown: tuple[Any, ...] = ()
         self._measured: list[SearchAttributeUpdate[Any]] = []
         self._details_stale = True
-        self._attributes_stale = False
-        self._force_upsert = False
         self._all_patches_b = workflow.patched(ALL_PATCHES_2026_12_B)
         self._all_patches = False
         self._lean_first_task = False
@@ -277,7 +275,7 @@ class IncidentWorkflow(CommandHandlers):
     async def _close(self) -> IncidentResult:
         self._enter(Phase.CLOSED)
         await workflow.wait_condition(workflow.all_handlers_finished)
-        self._upsert_if_stale()  # before the run ends, whichever coroutine the event loop wakes first
+        self._publish()  # before the run ends, whichever coroutine the event loop wakes first
         if self.state.recurrences:
             # Alerts fired again while this occurrence was closing: the next occurrence pages for them.
             workflow.continue_as_new(
@@ -287,7 +285,7 @@ class IncidentWorkflow(CommandHandlers):
 
     async def _continue_as_new(self) -> IncidentResult:
         await workflow.wait_condition(workflow.all_handlers_finished)
-        self._upsert_if_stale()
+        self._publish()
         workflow.continue_as_new(ContinuedIncident(state=self.state))
 
     # ------------------------------------------------------------------ recovery: the health gate
@@ -542,17 +540,14 @@ class IncidentWorkflow(CommandHandlers):
         activation, and upserts the attributes there too in runs under ALL_PATCHES_2026_12_B; older runs upsert
         here, on every change, as they were recorded."""
         self._details_stale = True
-        if self._all_patches_b:
-            self._attributes_stale = True
-            self._force_upsert |= force
-        else:
+        if not self._all_patches_b:
             self._upsert(force)
 
-    def _upsert_if_stale(self) -> None:
-        if self._attributes_stale:
-            self._attributes_stale = False
-            self._upsert(self._force_upsert)
-            self._force_upsert = False
+    def _publish(self) -> None:
+        """The once-per-task upsert of runs under ALL_PATCHES_2026_12_B; `_upsert` compares with what it last
+        upserted, so it does nothing when nothing changed. (`force` is only ever asked of older runs.)"""
+        if self._all_patches_b:
+            self._upsert()
 
     def _upsert(self, force: bool = False) -> None:
         """Search attributes when phase, severity or service changed, and the measures (MTTA, MTTR, false
@@ -581,7 +576,7 @@ class IncidentWorkflow(CommandHandlers):
             await workflow.wait_condition(lambda: self._details_stale)
             self._details_stale = False
             if self.state.policy is not None:
-                self._upsert_if_stale()
+                self._publish()
             workflow.set_current_details(render_details(self.state, self._upcoming))
 
     @property
