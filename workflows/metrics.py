@@ -86,7 +86,7 @@ def observe_incident_event(event: TimelineEvent, state: IncidentState) -> None:
     opened_at = state.lifecycle.opened_at
     if event.kind is EventKind.CLASSIFIED:
         _count(meter, INCIDENTS_OPENED, {"severity": severity, "source": incident_source(state)})
-    elif event.kind is EventKind.ACKNOWLEDGED and state.response.acknowledged_at == event.at:
+    elif event.kind is EventKind.ACKNOWLEDGED and state.acknowledged_by_person_at == event.at:
         _seconds(meter, TIME_TO_ACK, {"severity": severity}, (event.at - opened_at).total_seconds())
     elif event.kind is EventKind.RESOLVED and state.severity is not None:
         _count(meter, INCIDENTS_RESOLVED, {"severity": severity})

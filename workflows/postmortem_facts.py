@@ -114,6 +114,9 @@ class PostmortemFacts(BaseModel):
     first_alert_at: datetime | None = Field(description="earliest alert starts_at, else its arrival")
     acknowledged_at: datetime | None
     acknowledged_by: str | None
+    acknowledged_by_alerts: bool = Field(
+        default=False, description="nobody acked before every alert resolved: no time to acknowledge"
+    )
     mitigated_at: datetime | None
     resolved_at: datetime | None
     resolved_by: str | None
@@ -277,7 +280,7 @@ def went_well(facts: PostmortemFacts) -> list[str]:
             f"Acknowledged in {human_duration(facts.time_to_acknowledge_seconds)}, within the "
             f"{human_duration(facts.ack_deadline_seconds)} target for {facts.severity}."
         )
-    if facts.pages and facts.highest_level <= 1 and facts.acknowledged_at is not None:
+    if facts.pages and facts.highest_level <= 1 and facts.time_to_acknowledge_seconds is not None:
         notes.append("The first escalation level was enough: no one beyond it had to be paged.")
     if facts.correlated_alerts:
         notes.append(
@@ -331,8 +334,9 @@ def compute_facts(
         first_alert if first_alert is not None and opened is not None and first_alert <= opened else None
     )
     ack_target = ack_deadline_seconds(policy, status.severity)
-    to_ack = seconds_between(opened, status.acknowledged_at)
-    pages = page_log(timeline, status.acknowledged_at)
+    acknowledged_by_person_at = None if status.acknowledged_by_alerts else status.acknowledged_at
+    to_ack = seconds_between(opened, acknowledged_by_person_at)
+    pages = page_log(timeline, acknowledged_by_person_at)
     found_escalations = [page for page in pages if not page.first]
     alert_events = [e for e in timeline if e.kind is EventKind.ALERT and not e.details.get("recurrence")]
     sources: dict[str, int] = {}
@@ -353,6 +357,7 @@ def compute_facts(
         first_alert_at=first_alert,
         acknowledged_at=status.acknowledged_at,
         acknowledged_by=status.acknowledged_by,
+        acknowledged_by_alerts=status.acknowledged_by_alerts,
         mitigated_at=status.mitigated_at,
         resolved_at=resolved,
         resolved_by=status.resolved_by,

@@ -48,8 +48,9 @@ def search_measures(state: IncidentState) -> list[SearchAttributeUpdate[Any]]:
     """MTTA and MTTR in seconds from the occurrence's open, and whether it was noise, once each is known."""
     opened = state.lifecycle.opened_at
     updates: list[SearchAttributeUpdate[Any]] = []
-    if state.response.acknowledged_at is not None:
-        updates.append(INCIDENT_MTTA.value_set((state.response.acknowledged_at - opened).total_seconds()))
+    acknowledged_at = state.acknowledged_by_person_at  # the alerts resolving acknowledges nobody's response
+    if acknowledged_at is not None:
+        updates.append(INCIDENT_MTTA.value_set((acknowledged_at - opened).total_seconds()))
     if state.lifecycle.resolved_at is not None:
         updates.append(INCIDENT_MTTR.value_set((state.lifecycle.resolved_at - opened).total_seconds()))
         request = state.lifecycle.resolve_request

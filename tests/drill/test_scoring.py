@@ -79,6 +79,18 @@ def test_a_late_acknowledgement_is_a_miss_of_the_ack_deadline_by_how_late_it_was
     assert card.incidents[0].mtta == timedelta(minutes=19, seconds=30)
 
 
+def test_the_alerts_resolving_before_anyone_acked_scores_as_no_acknowledgement() -> None:
+    """The alerts' resolution acknowledges (it stops the pages) but nobody answered; a person's ack counts."""
+    by_alerts = event(EventKind.ACKNOWLEDGED, 5, "acknowledged by alert resolution",
+                      actor="alertmanager (all alerts resolved)", by_alerts=True)  # fmt: skip
+    card = score(run_of([by_alerts], [page(0, "ack/1", ["alice"])]))
+    check = next(c for c in card.incidents[0].checks if c.rule.startswith("escalation.ack_deadline"))
+    assert not check.ok and check.detail.startswith("never acknowledged")
+    assert card.incidents[0].mtta is None
+    later = event(EventKind.ACKNOWLEDGED, 9, "acknowledged", actor="alice")
+    assert score(run_of([by_alerts, later], [])).incidents[0].mtta == timedelta(minutes=9)
+
+
 def test_escalations_are_measured_from_the_response_start_and_set_beside_the_policy() -> None:
     events = [
         event(EventKind.PAGED, 0, "paged level 1: alice (page level 1 (on-call))", duty="ack/1"),

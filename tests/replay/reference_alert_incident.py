@@ -1,7 +1,8 @@
 """Reference histories of the alert-driven paths, for replay tests: an incident opened, joined, acknowledged
-and resolved by alerts alone (the intake's semantics), and a correlation router answering routes.
+and resolved by alerts alone (the intake's semantics); one whose alerts resolve before anyone acks, whose health
+gate fails, and which a person then acks and force-resolves; and a correlation router answering routes.
 
-`python -m tests.replay.reference_alert_incident` records both into tests/replay/histories/ (against a dev
+`python -m tests.replay.reference_alert_incident` records them into tests/replay/histories/ (against a dev
 server it starts itself). CI replays every stored history: a change to `add_alert` or to the router that is
 not behind `workflow.patched` fails with a NondeterminismError.
 """
@@ -13,13 +14,14 @@ from io import StringIO
 from pathlib import Path
 from uuid import uuid4
 
+import yaml
 from temporalio.client import Client, WithStartWorkflowOperation, WorkflowHistory
 from temporalio.common import WorkflowIDConflictPolicy
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
-from tests.conftest import signal_with_start
+from tests.conftest import TEST_POLICY, HealthEndpoint, signal_with_start, status_when, write_policy
 from tests.replay.reference_incident import HISTORIES
 from workers.binaries import find_binary
 from workers.data_converter import data_converter
@@ -27,12 +29,15 @@ from workers.worker import build_worker
 from workflows.correlation import AlertCorrelationWorkflow
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import Alert, AlertStatus
+from workflows.messages.commands import Acknowledge, Resolve
+from workflows.messages.common import Phase
 from workflows.messages.correlation import (
     CorrelationInput,
     RouteDecision,
     RouteRequest,
     correlation_workflow_id,
 )
+from workflows.messages.status import EventKind
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
 
 
@@ -67,6 +72,26 @@ async def run_alert_incident(client: Client, settings: Settings) -> WorkflowHist
         _alert("other", "e-5", "b", AlertStatus.RESOLVED, source="datadog"),
     ):
         await handle.signal(IncidentWorkflow.add_alert, alert)
+    await handle.result()
+    return await handle.fetch_history()
+
+
+async def run_alerts_resolved_before_ack(
+    client: Client, settings: Settings, health: HealthEndpoint
+) -> WorkflowHistory:
+    """Nobody acks before every alert resolves; the gate fails; bob acks, then resolves with force. (Runs
+    recorded before all-patches-2026-12-c ignore both: there the gate's re-probe a minute later resolves it.)"""
+    health.status_code = 503
+    key = f"replay-unacked-{uuid4()}"
+    handle = await signal_with_start(
+        client, settings.task_queue, key, _alert(key, "e-1", "a", AlertStatus.FIRING)
+    )
+    await status_when(handle, lambda status: status.phase is Phase.RESPONSE and bool(status.paged))
+    await handle.signal(IncidentWorkflow.add_alert, _alert(key, "e-2", "a", AlertStatus.RESOLVED))
+    await status_when(handle, lambda status: status.event_counts.get(EventKind.HEALTH_CHECK.value, 0) > 0)
+    await handle.signal(IncidentWorkflow.acknowledge, Acknowledge(by="bob"))
+    await handle.signal(IncidentWorkflow.resolve, Resolve(by="bob", force=True, note="health URL retired"))
+    health.status_code = 200
     await handle.result()
     return await handle.fetch_history()
 
@@ -108,6 +133,19 @@ async def _record() -> list[Path]:
                 "incident_alert_lifecycle.json": await run_alert_incident(env.client, settings),
                 "correlation_router.json": await run_router(env.client, settings),
             }
+        health = HealthEndpoint()
+        policy = yaml.safe_load(TEST_POLICY.read_text(encoding="utf-8"))
+        policy["health_checks"] = {"checkout": health.url}
+        failing_gate = settings.model_copy(
+            update={
+                "task_queue": f"replay-{uuid4()}",
+                "policy_file": write_policy(data_dir / "policy.yaml", policy),
+            }
+        )
+        async with build_worker(env.client, failing_gate, {"console": ConsoleNotifier(StringIO())}):
+            unacked = await run_alerts_resolved_before_ack(env.client, failing_gate, health)
+            histories["incident_alerts_resolved_before_ack.json"] = unacked
+        health.close()
     finally:
         await env.shutdown()
     paths = []

@@ -10,9 +10,11 @@ import pytest
 from config.policy_file import load_policy_file
 from workflows.incident.domain import Incident, occurrence_of
 from workflows.incident.state import Cause, IncidentState, Lifecycle
+from workflows.incident.views import result_view, status_view, template_facts
 from workflows.messages.commands import Acknowledge, AssignRole, Resolve, Snooze
 from workflows.messages.common import Phase, Severity
 from workflows.messages.status import EventKind
+from workflows.search_attributes import search_measures
 
 T0 = datetime(2026, 11, 30, 10, 0, tzinfo=UTC)
 POLICY = load_policy_file(Path(__file__).parents[1] / "policy.yaml")
@@ -175,3 +177,72 @@ def test_a_severity_set_before_classification_is_only_ever_raised_by_it(
     # Runs recorded before the change keep the old rule: the classification overwrites the human's choice.
     incident.classify(T0)
     assert state.severity is declared_as
+
+
+@pytest.mark.parametrize("alerts_yield_to_people", [True, False], ids=["now", "runs-before-the-change"])
+def test_the_alerts_resolving_stops_the_pages_but_is_no_ones_ack_until_a_person_acks(
+    alerts_yield_to_people: bool,
+) -> None:
+    """An incident whose alerts resolved before anyone acked counted as acked then, which flattered MTTA."""
+    incident = opened()
+    incident.alerts_yield_to_people = alerts_yield_to_people
+    state = incident.state
+    incident.add_alert(firing(), T0)
+    incident.add_alert(firing(event_id="e2", status="resolved"), T0 + timedelta(minutes=4))
+    incident.resolve_refused(T0 + timedelta(minutes=4), "503")  # the gate fails: the incident stays open
+    assert state.is_acknowledged  # the duty engine stops paging either way
+    assert state.response.acknowledged_by == "generic (all alerts resolved)"
+    automatic = [event for event in state.timeline.recent if event.kind is EventKind.ACKNOWLEDGED]
+    late = incident.handle_signal("acknowledge", {"by": "bob"}, T0 + timedelta(minutes=9))
+    if not alerts_yield_to_people:  # as recorded before: the alerts' ack is the ack, bob's is ignored
+        assert state.acknowledged_by_person_at == T0 + timedelta(minutes=4)
+        assert late.verdict.outcome == "ignored" and "already acknowledged by generic" in late.verdict.reason
+        return
+    assert automatic[0].details == {"by_alerts": True}
+    assert late.verdict.outcome == "applied"
+    assert state.response.acknowledged_by == "bob" and not state.response.acknowledged_by_alerts
+    assert state.acknowledged_by_person_at == T0 + timedelta(minutes=9)
+    again = incident.handle_signal("acknowledge", {"by": "eve"}, T0 + timedelta(minutes=10))
+    assert again.verdict.outcome == "ignored" and "already acknowledged by bob" in again.verdict.reason
+
+
+def test_an_ack_by_the_alerts_resolving_measures_no_time_to_acknowledge() -> None:
+    incident = opened()
+    incident.alerts_yield_to_people = True
+    incident.add_alert(firing(), T0)
+    incident.add_alert(firing(event_id="e2", status="resolved"), T0 + timedelta(minutes=4))
+    state = incident.state
+    assert state.response.acknowledged_by_alerts and state.acknowledged_by_person_at is None
+    incident.resolved(T0 + timedelta(minutes=5))
+    measured = {update.key.name: update.value for update in search_measures(state)}
+    assert "IncidentMttaSeconds" not in measured and measured["IncidentMttrSeconds"] == 300.0
+    assert result_view(state).time_to_acknowledge_seconds is None
+    assert status_view(state, []).acknowledged_by_alerts
+    assert "incident_commander" not in template_facts(state, POLICY)
+
+
+@pytest.mark.parametrize("alerts_yield_to_people", [True, False], ids=["now", "runs-before-the-change"])
+def test_a_persons_resolve_replaces_the_alerts_pending_one_whose_gate_keeps_failing(
+    alerts_yield_to_people: bool,
+) -> None:
+    """Before, `resolve --force` was ignored ("resolution already in progress") while the alerts' resolve waited
+    on a failing health gate, so nobody could close an incident whose health URL stayed down."""
+    incident = opened()
+    incident.alerts_yield_to_people = alerts_yield_to_people
+    lifecycle = incident.state.lifecycle
+    incident.add_alert(firing(), T0)
+    incident.add_alert(firing(event_id="e2", status="resolved"), T0)
+    incident.resolve_refused(T0, "503")
+    lifecycle.next_probe_at = T0 + timedelta(minutes=30)  # the shell's backoff
+    forced = {"by": "bob", "force": True, "note": "health URL retired"}
+    decision = incident.handle_signal("resolve", forced, T0 + timedelta(minutes=10))
+    if not alerts_yield_to_people:
+        assert decision.verdict.outcome == "ignored" and lifecycle.resolve_request.by.startswith("generic")
+        return
+    assert decision.verdict.outcome == "applied" and "in place of the alerts'" in decision.verdict.reason
+    request = lifecycle.resolve_request
+    assert request is not None and request.by == "bob" and request.force
+    assert not lifecycle.resolve_by_alerts and lifecycle.next_probe_at is None  # the gate runs at once
+    assert incident.state.response.acknowledged_by == "bob"
+    incident.resolved(T0 + timedelta(minutes=10))
+    assert lifecycle.resolved_by == "bob"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from activities.postmortem import render_postmortem_markdown
 from workflows.incident.domain import Incident
 from workflows.incident.state import Cause, IncidentState, Lifecycle
 from workflows.incident.views import status_view
@@ -128,3 +129,22 @@ def test_the_policy_version_changes_with_the_rules() -> None:
 
 def test_human_durations() -> None:
     assert [human_duration(s) for s in (None, 5, 65, 3600 + 120)] == ["n/a", "5s", "1m 05s", "1h 02m"]
+
+
+def test_an_ack_that_only_came_from_the_alerts_resolving_measures_no_time_to_acknowledge() -> None:
+    """Nobody answered the pages: the alerts resolved. Before, that counted as acknowledged (in time)."""
+    state = sev1_incident()
+    state.response.acknowledged_by, state.response.acknowledged_at = (
+        "alertmanager (all alerts resolved)",
+        minutes(5),
+    )
+    state.response.acknowledged_by_alerts = True
+    status = status_view(state, [])
+    facts = compute_facts(status, opened_at=T0, policy=Policy())
+    assert facts.acknowledged_by_alerts and facts.time_to_acknowledge_seconds is None
+    assert facts.acknowledged_within_deadline is None
+    assert all(page.acknowledged_after_seconds is None for page in facts.page_log)
+    assert not any("first escalation level was enough" in note for note in facts.went_well)
+    markdown = render_postmortem_markdown(status)
+    assert "acknowledged by nobody before its alerts resolved" in markdown
+    assert "acknowledged after" not in markdown

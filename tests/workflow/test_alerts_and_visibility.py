@@ -14,11 +14,12 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
-from tests.conftest import events, running_worker, signal_with_start
+from tests.conftest import events, running_worker, signal_with_start, status_when
 from workflows.incident.workflow import IncidentWorkflow
-from workflows.messages.alerts import Alert, Impact
+from workflows.messages.alerts import Alert, AlertStatus, Impact
 from workflows.messages.common import Phase, Severity
 from workflows.messages.status import EventKind
+from workflows.search_attributes import INCIDENT_MTTA, INCIDENT_MTTR
 
 
 def firing(dedup_key: str, event_id: str, **impact: Any) -> Alert:
@@ -164,3 +165,24 @@ async def test_a_malformed_alert_is_rejected_and_the_incident_waits_for_a_valid_
 
 async def _phase_is(handle: WorkflowHandle[Any, Any], phase: Phase) -> bool:
     return (await handle.query(IncidentWorkflow.status)).phase is phase
+
+
+async def test_an_incident_whose_alerts_resolved_before_anyone_acked_has_an_mttr_but_no_mtta(
+    dev_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    """`warroom report` aggregates MTTA from IncidentMttaSeconds: the alerts resolving is nobody's ack."""
+    client = dev_env.client
+    key = f"self-healed-{uuid4()}"
+    async with running_worker(client, settings, {"console": ConsoleNotifier(StringIO())}):
+        handle = await signal_with_start(client, settings.task_queue, key, firing(key, "d-1"))
+        await status_when(handle, lambda status: bool(status.paged))
+        resolved = firing(key, "d-2").model_copy(update={"status": AlertStatus.RESOLVED})
+        await handle.signal(IncidentWorkflow.add_alert, resolved)
+        result = await handle.result()
+    assert result.resolved_by == "alertmanager (all alerts resolved)"
+    assert result.acknowledged_by == "alertmanager (all alerts resolved)"
+    assert result.time_to_acknowledge_seconds is None
+    closed = f'WorkflowId = "{handle.id}" AND IncidentPhase = "closed" AND IncidentMttrSeconds >= 0'
+    assert await eventually(lambda: counted(client, closed))
+    attributes = (await handle.describe()).typed_search_attributes
+    assert attributes.get(INCIDENT_MTTR) is not None and attributes.get(INCIDENT_MTTA) is None

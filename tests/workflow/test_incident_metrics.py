@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from io import StringIO
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
@@ -21,14 +22,24 @@ from activities.notify import NotifyActivities
 from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
 from tests.analysis.helpers import RecordingNotifier, item_input, start_item
-from tests.conftest import declared_incident, running_worker, start_incident, status_when
+from tests.conftest import (
+    HealthEndpoint,
+    declared_incident,
+    events,
+    running_worker,
+    signal_with_start,
+    start_incident,
+    status_when,
+)
 from tests.workflow.containment_system import StandInSystem, worker_with
+from tests.workflow.test_review_defects import policy_file_with
 from workers.data_converter import data_converter
 from workers.worker import WORKFLOWS
 from workflows import metrics
 from workflows.action_item.workflow import ActionItemWorkflow
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.action_items import ItemStatus
+from workflows.messages.alerts import Alert, AlertStatus
 from workflows.messages.common import Severity
 from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
 from workflows.messages.status import ActionState, EventKind, IncidentStatus
@@ -234,3 +245,55 @@ async def test_approvals_are_counted_requested_granted_refused_and_timed_out_per
     assert recorded.total(metrics.APPROVALS_DECIDED, action="drain", outcome="granted") == 1
     assert recorded.total(metrics.APPROVALS_DECIDED, action="drain", outcome="refused") == 1
     assert recorded.total(metrics.APPROVALS_DECIDED, action="drain", outcome="timed_out") == 1
+
+
+async def test_alerts_resolving_before_anyone_acks_stop_the_pages_but_measure_no_time_to_ack(
+    time_skipping_env: WorkflowEnvironment,
+    settings: Settings,
+    recorded: Recorded,
+    tmp_path: Path,
+    health_endpoint: HealthEndpoint,
+) -> None:
+    """Before (all-patches-2026-12-c), the alerts' resolution counted as the ack: MTTA, the time-to-ack
+    histogram, the report and the post-mortem all said 'acknowledged' when nobody had answered a page. And
+    while that resolve waited on a failing health gate, a person's `resolve --force` was ignored."""
+    health_endpoint.status_code = 503
+    policy_file = policy_file_with(tmp_path, health_checks={"checkout": health_endpoint.url})
+    settings = settings.model_copy(update={"policy_file": policy_file})
+    key = f"unacked-{uuid4()}"
+
+    def alert(status: AlertStatus, event_id: str) -> Alert:
+        return Alert(source="alertmanager", dedup_key=key, event_id=event_id, status=status, service="checkout",
+                     summary="5xx above 5%")  # fmt: skip
+
+    client = time_skipping_env.client
+    worker_client = await metered_client(time_skipping_env, recorded)
+    async with running_worker(worker_client, settings, {"console": ConsoleNotifier(StringIO())}):
+        handle = await signal_with_start(client, settings.task_queue, key, alert(AlertStatus.FIRING, "e1"))
+        await status_when(handle, lambda status: bool(status.paged))
+        await time_skipping_env.sleep(timedelta(minutes=5))
+        await handle.signal(IncidentWorkflow.add_alert, alert(AlertStatus.RESOLVED, "e2"))
+        await time_skipping_env.sleep(timedelta(hours=2))  # the gate keeps failing; nobody is paged again
+        status: IncidentStatus = await handle.query(IncidentWorkflow.status)
+        assert status.resolved_by is None and status.acknowledged_by_alerts
+        assert status.acknowledged_by == "alertmanager (all alerts resolved)"
+        resolve_requested = next(e.at for e in events(status, EventKind.RESOLVE_REQUESTED))
+        ack_chain = [
+            e for e in events(status, EventKind.ESCALATED) if str(e.details.get("duty")).startswith("ack/")
+        ]
+        assert not [e for e in ack_chain if e.at > resolve_requested]  # (the 1-hour open/2 still engages)
+        assert recorded.values(metrics.TIME_TO_ACK) == []
+
+        # bob steps in: his ack is the incident's first by a person, and his forced resolve takes over.
+        await handle.signal(IncidentWorkflow.acknowledge, {"by": "bob"})
+        verdict = await handle.execute_update(
+            IncidentWorkflow.resolve_update, {"by": "bob", "force": True, "note": "health URL retired"}
+        )
+        assert verdict.outcome == "applied" and verdict.reason == "resolved"
+        result = await handle.result()
+    assert result.resolved_by == "bob" and result.acknowledged_by == "bob"
+    opened = next(e.at for e in status.timeline if e.kind is EventKind.ALERT)
+    acked = opened + timedelta(seconds=result.time_to_acknowledge_seconds or 0)
+    assert acked - opened > timedelta(hours=2)  # bob's ack, not the alerts' at +5 minutes
+    (time_to_ack,) = recorded.values(metrics.TIME_TO_ACK)
+    assert time_to_ack == pytest.approx(result.time_to_acknowledge_seconds)

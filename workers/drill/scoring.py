@@ -154,7 +154,10 @@ def score_incident(run: DrillRun, incident: IncidentRecord) -> IncidentScore:
     times = Times(drill=run.started_at, response=zero or run.started_at)
     detected = first_alert_sent(run, incident.incident_id) or times.response
     pages = [page_of(n, run.started_at, policy) for n in notifications]
-    ack = first(events, EventKind.ACKNOWLEDGED)
+    # The alerts resolving acknowledges too (it stops the pages), but nobody answered: it scores as no ack.
+    ack = next(
+        (e for e in events if e.kind is EventKind.ACKNOWLEDGED and not e.details.get("by_alerts")), None
+    )
     checks: list[Check] = []
     if zero is not None and severity is not None:
         checks += ack_checks(policy, severity, times, ack, [page for page in pages if page.paging])

@@ -84,6 +84,11 @@ class Incident(ContainmentCommands):
         self._recording: list[TimelineEvent] | None = None
         # Told of every recorded event (the workflow counts metrics from them); must not raise.
         self.observers: list[Callable[[TimelineEvent, IncidentState], None]] = []
+        # Whether what the alerts' resolution did on its own yields to a person: its ack measures no time to
+        # acknowledge and a person's later ack replaces it; a person's resolve (with force, say) replaces its
+        # pending resolve. The workflow sets it for runs that recorded the marker all-patches-2026-12-c;
+        # older runs replay their acks and resolves as they were.
+        self.alerts_yield_to_people = False
 
     # ------------------------------------------------------------------ timeline
 
@@ -229,18 +234,31 @@ class Incident(ContainmentCommands):
 
     # ------------------------------------------------------------------ applying commands
 
-    def acknowledge(self, now: datetime, by: str, summary: str, command_id: str | None = None) -> None:
-        """Takes effect at once: the duty engine drops every page of the ack chain on its next look."""
-        self.state.response.acknowledged_by = by
-        self.state.response.acknowledged_at = now
-        self.record(now, EventKind.ACKNOWLEDGED, by, summary, command_id)
+    def acknowledge(
+        self, now: datetime, by: str, summary: str, command_id: str | None = None, by_alerts: bool = False
+    ) -> None:
+        """Takes effect at once: the duty engine drops every page of the ack chain on its next look.
 
-    def _acknowledge_implicitly(self, now: datetime, by: str, how: str, command_id: str | None) -> None:
-        if not self.state.is_acknowledged:
-            self.acknowledge(now, by, f"acknowledged by {how}", command_id)
+        `by_alerts`: nobody acked; every alert resolved. That stops the pages all the same, but it is no time
+        to acknowledge, so MTTA, the time-to-ack histogram, the post-mortem and drills leave it out."""
+        response = self.state.response
+        response.acknowledged_by, response.acknowledged_at = by, now
+        response.acknowledged_by_alerts = by_alerts and self.alerts_yield_to_people
+        details = {"by_alerts": True} if response.acknowledged_by_alerts else {}
+        self.record(now, EventKind.ACKNOWLEDGED, by, summary, command_id, **details)
+
+    def _acknowledge_implicitly(
+        self, now: datetime, by: str, how: str, command_id: str | None, by_alerts: bool = False
+    ) -> None:
+        if not self._acknowledged_by_a_person():
+            self.acknowledge(now, by, f"acknowledged by {how}", command_id, by_alerts)
+
+    def _acknowledged_by_a_person(self) -> bool:
+        """An ack stands unless it only came from the alerts resolving: a person's ack then replaces it."""
+        return self.state.is_acknowledged and not self.state.response.acknowledged_by_alerts
 
     def _apply_acknowledge(self, command: Acknowledge, now: datetime) -> tuple[str, str]:
-        if self.state.is_acknowledged:
+        if self._acknowledged_by_a_person():
             return self._ignored(
                 now, command, f"already acknowledged by {self.state.response.acknowledged_by}"
             )
@@ -270,12 +288,19 @@ class Incident(ContainmentCommands):
         return "applied", summary
 
     def _apply_resolve(self, command: Resolve, now: datetime) -> tuple[str, str]:
-        if self.state.lifecycle.resolve_request is not None:
+        lifecycle = self.state.lifecycle
+        replaces_alerts = lifecycle.resolve_by_alerts and self.alerts_yield_to_people
+        if lifecycle.resolve_request is not None and not replaces_alerts:
             return self._ignored(now, command, "resolution already in progress")
         self._acknowledge_implicitly(now, command.by, "resolve", command.command_id)
-        lifecycle = self.state.lifecycle
         lifecycle.resolve_request, lifecycle.resolve_by_alerts, lifecycle.resolve_refusals = command, False, 0
-        summary = "resolve requested; checking health"
+        if replaces_alerts:  # the alerts' resolve waits on a failing gate: probe the person's at once
+            lifecycle.next_probe_at = None
+            summary = (
+                "resolve requested, in place of the alerts' (their health gate kept failing); checking health"
+            )
+        else:
+            summary = "resolve requested; checking health"
         self.record(now, EventKind.RESOLVE_REQUESTED, command.by, summary, command.command_id)
         return "applied", summary
 
@@ -394,7 +419,7 @@ class Incident(ContainmentCommands):
         if not self.state.cause.alerts.resolve(alert.identity) or self.state.lifecycle.resolve_request:
             return
         actor = f"{alert.source} (all alerts resolved)"
-        self._acknowledge_implicitly(now, actor, "alert resolution", None)
+        self._acknowledge_implicitly(now, actor, "alert resolution", None, by_alerts=True)
         lifecycle = self.state.lifecycle
         lifecycle.resolve_request = Resolve(by=actor, note="every alert of this incident resolved")
         lifecycle.resolve_by_alerts, lifecycle.resolve_refusals = True, 0

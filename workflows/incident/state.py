@@ -74,6 +74,10 @@ class Response(Contract):
     snoozed_until: datetime | None = None
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
+    acknowledged_by_alerts: bool = Field(
+        default=False,
+        description="nobody acked: every alert resolved, which stops the pages but measures no MTTA",
+    )
     duties_done: list[str] = Field(default_factory=list, description="ids the duty engine may still offer")
     status_cadence: tuple[str, int] = Field(
         default=("", 0), description="(anchor, slots whose nudge and escalation are done): ids not kept"
@@ -148,6 +152,11 @@ class IncidentState(Contract):
     @property
     def is_acknowledged(self) -> bool:
         return self.response.acknowledged_at is not None
+
+    @property
+    def acknowledged_by_person_at(self) -> datetime | None:
+        """The ack that MTTA measures: None while only the alerts' resolution acknowledged."""
+        return None if self.response.acknowledged_by_alerts else self.response.acknowledged_at
 
     @property
     def is_resolved(self) -> bool:

@@ -70,6 +70,7 @@ def status_view(state: IncidentState, upcoming: list[Deadline]) -> IncidentStatu
         paged=response.paged,
         acknowledged_by=response.acknowledged_by,
         acknowledged_at=response.acknowledged_at,
+        acknowledged_by_alerts=response.acknowledged_by_alerts,
         mitigated_at=lifecycle.mitigated_at,
         resolved_by=lifecycle.resolved_by,
         next_deadline=upcoming[0] if upcoming else None,
@@ -142,7 +143,7 @@ def result_view(state: IncidentState) -> IncidentResult:
         acknowledged_by=state.response.acknowledged_by,
         resolved_by=state.lifecycle.resolved_by,
         postmortem_path=state.lifecycle.postmortem_path,
-        time_to_acknowledge_seconds=seconds_since_open(state.response.acknowledged_at),
+        time_to_acknowledge_seconds=seconds_since_open(state.acknowledged_by_person_at),
         time_to_resolve_seconds=seconds_since_open(state.lifecycle.resolved_at),
         occurrence=state.occurrence,
         aftercare_workflow_id=state.lifecycle.aftercare_workflow_id,
@@ -180,9 +181,10 @@ def template_facts(state: IncidentState, policy: Policy) -> dict[str, str]:
     """What message templates read. SEV-1/SEV-2 messages must carry impact, incident commander, bridge and
     the next update time, so these are computed for every notification."""
     response, lifecycle = state.response, state.lifecycle
+    acknowledger = response.acknowledged_by if state.acknowledged_by_person_at else None
     facts = {
         "impact": describe_impact(state.cause.impact),
-        "incident_commander": response.roles.get("incident_commander") or response.acknowledged_by or "",
+        "incident_commander": response.roles.get("incident_commander") or acknowledger or "",
         "bridge": policy.routing.bridge or "",
         "ack_hint": ack_hint(state.incident_id),
         "status_page_status": page_status(state),

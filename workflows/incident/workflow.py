@@ -86,6 +86,12 @@ ALL_PATCHES_2026_12 = "all-patches-2026-12"
 # Checked in __init__, before the first task's signal handlers run, since those defer their upsert only under
 # it; runs recorded before it replay their handlers' upserts and their classification as they were.
 ALL_PATCHES_2026_12_B = "all-patches-2026-12-b"
+# Its successor for new runs, still one marker: everything ALL_PATCHES_2026_12_B implies, and an ack that only
+# came from every alert resolving is told apart from a person's. It still stops the pages, but MTTA (the
+# IncidentMttaSeconds attribute), the time-to-ack histogram and the post-mortem leave it out, and a person's
+# later ack replaces it. Before, an incident whose alerts resolved before anyone acked counted as acked then,
+# which flattered MTTA. Runs recorded before it upsert the MTTA they upserted.
+ALL_PATCHES_2026_12_C = "all-patches-2026-12-c"
 
 
 # Not sandboxed, deliberately: the SDK fails any activation that runs over 2 s as a deadlock, and a worker
@@ -123,7 +129,9 @@ class IncidentWorkflow(CommandHandlers):
         self._shown: tuple[Any, ...] = ()
         self._measured: list[SearchAttributeUpdate[Any]] = []
         self._details_stale = True
-        self._all_patches_b = workflow.patched(ALL_PATCHES_2026_12_B)
+        self._all_patches_c = workflow.patched(ALL_PATCHES_2026_12_C)
+        self._all_patches_b = self._all_patches_c or workflow.patched(ALL_PATCHES_2026_12_B)
+        self.incident.alerts_yield_to_people = self._all_patches_c
         self._all_patches = False
         self._lean_first_task = False
         if isinstance(inp, IncidentInput):
@@ -306,10 +314,11 @@ class IncidentWorkflow(CommandHandlers):
         """Resolve through the gate (or with force). A human hears a refusal at once; an alert-driven resolve
         is re-probed with backoff, and the incident commander is told when it keeps failing."""
         lifecycle = self.state.lifecycle
-        request = lifecycle.resolve_request
-        assert request is not None
+        assert lifecycle.resolve_request is not None
         health = await self.effects.check_health()
         now = workflow.now()
+        request = lifecycle.resolve_request  # a person's resolve may have replaced the alerts' meanwhile
+        assert request is not None
         if health.healthy or not health.checked or request.force:
             lifecycle.next_probe_at = None
             self.incident.resolved(now)

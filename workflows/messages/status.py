@@ -124,6 +124,9 @@ class IncidentStatus(Contract):
     paged: list[str]
     acknowledged_by: str | None
     acknowledged_at: datetime | None
+    acknowledged_by_alerts: bool = Field(
+        default=False, description="nobody acked: every alert resolved, which stopped the pages; no MTTA"
+    )
     mitigated_at: datetime | None
     resolved_by: str | None
     next_deadline: Deadline | None
