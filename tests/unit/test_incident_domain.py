@@ -234,11 +234,17 @@ def test_a_persons_resolve_replaces_the_alerts_pending_one_whose_gate_keeps_fail
     incident.add_alert(firing(event_id="e2", status="resolved"), T0)
     incident.resolve_refused(T0, "503")
     lifecycle.next_probe_at = T0 + timedelta(minutes=30)  # the shell's backoff
+    # Without force it would go through the same gate, and its refusal would drop the alerts' resolve, which
+    # re-probes until healthy: it is ignored, and says how to resolve now.
+    plain = incident.handle_signal("resolve", {"by": "eve"}, T0 + timedelta(minutes=5))
+    assert plain.verdict.outcome == "ignored" and lifecycle.resolve_by_alerts
     forced = {"by": "bob", "force": True, "note": "health URL retired"}
     decision = incident.handle_signal("resolve", forced, T0 + timedelta(minutes=10))
     if not alerts_yield_to_people:
+        assert plain.verdict.reason == "resolution already in progress"
         assert decision.verdict.outcome == "ignored" and lifecycle.resolve_request.by.startswith("generic")
         return
+    assert '"force": true' in plain.verdict.reason
     assert decision.verdict.outcome == "applied" and "in place of the alerts'" in decision.verdict.reason
     request = lifecycle.resolve_request
     assert request is not None and request.by == "bob" and request.force

@@ -289,18 +289,18 @@ class Incident(ContainmentCommands):
 
     def _apply_resolve(self, command: Resolve, now: datetime) -> tuple[str, str]:
         lifecycle = self.state.lifecycle
-        replaces_alerts = lifecycle.resolve_by_alerts and self.alerts_yield_to_people
-        if lifecycle.resolve_request is not None and not replaces_alerts:
+        alerts_pending = lifecycle.resolve_request is not None and lifecycle.resolve_by_alerts
+        takes_over = alerts_pending and self.alerts_yield_to_people and command.force
+        if lifecycle.resolve_request is not None and not takes_over:
+            if alerts_pending and self.alerts_yield_to_people:  # same gate: a refusal would drop the alerts'
+                return self._ignored(now, command, ALERTS_RESOLVE_PENDING)
             return self._ignored(now, command, "resolution already in progress")
         self._acknowledge_implicitly(now, command.by, "resolve", command.command_id)
         lifecycle.resolve_request, lifecycle.resolve_by_alerts, lifecycle.resolve_refusals = command, False, 0
-        if replaces_alerts:  # the alerts' resolve waits on a failing gate: probe the person's at once
+        summary = "resolve requested; checking health"
+        if takes_over:  # the alerts' resolve waits on a failing gate: the person's forced one goes now
             lifecycle.next_probe_at = None
-            summary = (
-                "resolve requested, in place of the alerts' (their health gate kept failing); checking health"
-            )
-        else:
-            summary = "resolve requested; checking health"
+            summary = "resolve requested with force, in place of the alerts' (their health gate kept failing)"
         self.record(now, EventKind.RESOLVE_REQUESTED, command.by, summary, command.command_id)
         return "applied", summary
 
@@ -547,6 +547,12 @@ class Incident(ContainmentCommands):
             )  # fmt: skip
             self.state.lifecycle.resolve_request = None
         return request
+
+
+ALERTS_RESOLVE_PENDING = (
+    "the alerts' resolve is already waiting for the health gate (it probes again until healthy); "
+    'resend with "force": true to resolve now'
+)
 
 
 def _suffix(note: str | None) -> str:
