@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from datetime import datetime
 
 from temporalio import workflow
 
@@ -28,6 +29,13 @@ class DutyRunner:
         self._version = 0
         self._in_flight: dict[str, Obligation] = {}
         self._tasks: set[asyncio.Task[None]] = set()
+        # Keep the timer of the next deadline across wake-ups that leave that deadline where it was (a note, an
+        # alert re-firing, an activity finishing), instead of cancelling and starting it again: two history
+        # events and a timer write on the server per wake-up. Set by the workflow for runs under
+        # all-patches-2026-12-c; older runs replay their timers as they were recorded.
+        self.keep_timer = False
+        self._timer: asyncio.Task[None] | None = None
+        self._timer_due: datetime | None = None
 
     def changed(self) -> None:
         """Something the engine reads changed: recompute now instead of at the next deadline."""
@@ -49,6 +57,7 @@ class DutyRunner:
             waiting = self._waiting()
             self._show(waiting)
             if stop():
+                self._drop_timer()
                 await workflow.wait_condition(lambda: self.idle)
                 if stop():  # a duty that just finished may have made another one due
                     return
@@ -62,7 +71,11 @@ class DutyRunner:
                 continue
             later = [duty for duty in waiting if duty.due_at > now]
             if not later:  # nothing pending, or only duties waiting for a page of their level to finish
+                self._drop_timer()
                 await workflow.wait_condition(woken)
+                continue
+            if self.keep_timer:
+                await self._sleep_until(later[0], woken)
                 continue
             try:
                 await workflow.wait_condition(
@@ -70,6 +83,25 @@ class DutyRunner:
                 )
             except TimeoutError:
                 await asyncio.sleep(0)
+
+    async def _sleep_until(self, duty: Obligation, woken: Callable[[], bool]) -> None:
+        """Wait for a change or the next deadline, on the timer already running for it if there is one."""
+        if self._timer is None or self._timer_due != duty.due_at:
+            self._drop_timer()
+            self._timer_due = duty.due_at
+            self._timer = asyncio.create_task(
+                workflow.sleep(duty.due_at - workflow.now(), summary=duty.description)
+            )
+        timer = self._timer
+        await workflow.wait_condition(lambda: woken() or timer.done())
+        if timer.done():
+            self._timer = self._timer_due = None
+            await asyncio.sleep(0)  # as after any timer: the signals of this workflow task run first
+
+    def _drop_timer(self) -> None:
+        if self._timer is not None:
+            self._timer.cancel()
+        self._timer = self._timer_due = None
 
     def _woken(self, version: int, stop: Callable[[], bool]) -> Callable[[], bool]:
         return lambda: self._version != version or stop()

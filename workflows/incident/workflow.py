@@ -132,6 +132,7 @@ class IncidentWorkflow(CommandHandlers):
         self._all_patches_c = workflow.patched(ALL_PATCHES_2026_12_C)
         self._all_patches_b = self._all_patches_c or workflow.patched(ALL_PATCHES_2026_12_B)
         self.incident.alerts_yield_to_people = self._all_patches_c
+        self.runner.keep_timer = self._all_patches_c
         self._all_patches = False
         self._lean_first_task = False
         if isinstance(inp, IncidentInput):
