@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from io import StringIO
 
+from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from adapters.notify.console import ConsoleNotifier
@@ -92,6 +93,29 @@ async def test_acknowledgement_stops_the_ack_chain_for_good(
         assert all(deadline.kind != "page" for deadline in status.upcoming)
         await handle.signal(IncidentWorkflow.resolve, {"by": "olivia"})
         await handle.result()
+
+
+async def test_notes_that_move_no_deadline_leave_its_timer_running_and_the_page_still_goes_on_time(
+    time_skipping_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    """Before (all-patches-2026-12-c), every wake-up cancelled the next deadline's timer and started it again
+    for the same instant: two history events and a timer write per note, alert re-fire or finished activity."""
+    client = time_skipping_env.client
+    async with running_worker(client, settings, {"console": ConsoleNotifier(StringIO())}):
+        handle = await start_incident(client, settings, declared_incident(severity=Severity.SEV1))
+        for minute in range(1, 6):
+            await time_skipping_env.sleep(timedelta(minutes=1))
+            await handle.signal(IncidentWorkflow.add_note, {"by": "olivia", "text": f"minute {minute}"})
+        await time_skipping_env.sleep(timedelta(minutes=11))
+        status = await handle.query(IncidentWorkflow.status)
+        assert len(events(status, EventKind.NOTE)) == 5
+        assert exactly(performed(status)["ack/2"], 15)  # the kept timer still fires to the second
+        history = await handle.fetch_history()
+        await handle.signal(IncidentWorkflow.resolve, {"by": "bob"})
+        await handle.result()
+    kinds = [event.event_type for event in history.events]
+    assert EventType.EVENT_TYPE_TIMER_CANCELED not in kinds
+    assert kinds.count(EventType.EVENT_TYPE_TIMER_FIRED) == 1  # 15 minutes: the level-2 page
 
 
 async def test_unacknowledged_sev2_walks_every_level_then_repeats_the_last_twice(
