@@ -39,8 +39,13 @@ with workflow.unsafe.imports_passed_through():
     from workflows.policy import Policy
     from workflows.routing import plan_routes
 
-# The time-skipping server never suggests continue-as-new; a heartbeat costs about three history events.
+# The time-skipping server never suggests continue-as-new. A heartbeat costs four history events (its signal and
+# one workflow task); before KEPT_SILENCE_TIMER it cost six (the silence timer cancelled and started again).
 EVENTS_PER_RUN = 3000
+
+# Runs that record this marker keep the silence timer running across heartbeats: when it fires, a deadline the
+# beats moved is armed again, instead of a new timer at every beat. Older runs replay the re-arm at each beat.
+KEPT_SILENCE_TIMER = "deadman-kept-silence-timer"
 
 
 @workflow.defn(sandboxed=False)
@@ -54,9 +59,11 @@ class DeadMansSwitchWorkflow:
             self.state = SwitchState(source=inp.source, armed_at=workflow.now())
             self._record("armed", f"watching heartbeats from {inp.source}")
         self._policy: Policy | None = None
+        self._keep_timer = False
 
     @workflow.run
     async def run(self, inp: SwitchInput | SwitchState) -> None:
+        self._keep_timer = workflow.patched(KEPT_SILENCE_TIMER)
         loaded = await workflow.execute_activity(
             ActivityName.LOAD_POLICY,
             LoadPolicyRequest(incident_id=workflow.info().workflow_id),
@@ -76,7 +83,13 @@ class DeadMansSwitchWorkflow:
     async def _wait_for_beat_or_silence(self, seen: int) -> None:
         due = self._page_due_at()
         remaining = due - workflow.now()
-        if remaining > timedelta(0):  # (not due yet; a policy edit may have shortened the silence)
+        if remaining > timedelta(0) and self._keep_timer:  # (not due yet; a policy edit may shorten it)
+            if await self._sleep_through_beats(remaining):
+                return
+            due = self._page_due_at()
+            if due > workflow.now():
+                return  # heartbeats moved the deadline: the loop arms a timer for what is left
+        elif remaining > timedelta(0):
             try:
                 await workflow.wait_condition(
                     lambda: self.state.beats > seen or self._should_continue_as_new(),
@@ -87,6 +100,19 @@ class DeadMansSwitchWorkflow:
             except TimeoutError:
                 pass
         await self._page_silence(due, seen)
+
+    async def _sleep_through_beats(self, remaining: timedelta) -> bool:
+        """Wait out the silence deadline without waking for heartbeats; True when the run should continue as
+        new instead. A beat only moves the deadline, which is looked at when this timer fires."""
+        try:
+            await workflow.wait_condition(
+                self._should_continue_as_new,
+                timeout=remaining,
+                timeout_summary=f"heartbeat silence of {self.state.source}",
+            )
+            return True
+        except TimeoutError:
+            return False
 
     async def _wait_for_resumption(self, seen: int) -> None:
         await workflow.wait_condition(lambda: self.state.beats > seen or self._should_continue_as_new())

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 from uuid import uuid4
@@ -109,6 +111,51 @@ async def test_a_heartbeat_before_the_interval_resets_the_deadline(
         await env.sleep(timedelta(minutes=3))
         silent = await status_when(handle, lambda s: s.silent)
         assert silent.silent_since == second.last_beat_at + SILENCE_AFTER
+    assert len(notifier.of_kind(NotificationKind.PAGE)) == 1
+
+
+async def timers_come_to(handle: WorkflowHandle[Any, Any], expected: Counter[str]) -> Counter[str]:
+    """The timers the switch's history started, fired and cancelled, once they come to `expected` (a task
+    may still be on its way) or after 10 seconds, whatever they are then."""
+    kinds: Counter[str] = Counter()
+    with suppress(TimeoutError):
+        async with asyncio.timeout(10):
+            while kinds != expected:
+                kinds = Counter()
+                async for event in handle.fetch_history_events():
+                    for kind in ("timer_started", "timer_fired", "timer_canceled"):
+                        kinds[kind] += event.HasField(f"{kind}_event_attributes")
+                kinds = +kinds
+                await asyncio.sleep(0.05)
+    return kinds
+
+
+async def test_heartbeats_leave_the_silence_timer_running(
+    time_skipping_env: WorkflowEnvironment, settings: Settings
+) -> None:
+    """A heartbeat only moves the deadline: the timer armed at the first beat runs on, and when it fires the
+    switch arms one for what is left. Before, every beat cancelled a timer and started another: two history
+    events per beat, for a switch that takes a beat a minute for months."""
+    env, notifier = time_skipping_env, RecordingNotifier()
+    async with running_worker(env.client, settings, {"console": notifier}):
+        handle = await beat(env, settings, "alertmanager")
+        await status_when(handle, lambda s: s.beats == 1 and s.page_due_at is not None)
+        for beats in range(2, 6):
+            await env.sleep(timedelta(minutes=1))
+            await beat(env, settings, "alertmanager")
+            await status_when(handle, lambda s, beats=beats: s.beats == beats)
+        assert await timers_come_to(handle, Counter(timer_started=1)) == Counter(timer_started=1)
+
+        await env.sleep(timedelta(minutes=6))  # past the first beat's deadline, before the last beat's
+        last = await status_when(handle, lambda s: not s.silent and s.beats == 5)
+        assert last.last_beat_at is not None and last.page_due_at == last.last_beat_at + SILENCE_AFTER
+        two_then_one_fired = Counter(timer_started=2, timer_fired=1)
+        assert await timers_come_to(handle, two_then_one_fired) == two_then_one_fired
+        assert notifier.sent == []
+
+        await env.sleep(timedelta(minutes=5))
+        silent = await status_when(handle, lambda s: s.silent)
+        assert silent.silent_since == last.page_due_at
     assert len(notifier.of_kind(NotificationKind.PAGE)) == 1
 
 
