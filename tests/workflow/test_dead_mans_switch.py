@@ -8,16 +8,18 @@ from collections import Counter
 from collections.abc import Callable
 from contextlib import suppress
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
+import yaml
 from temporalio.client import WorkflowHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings
 from intake.handoff import Handoff
-from tests.conftest import running_worker
+from tests.conftest import TEST_POLICY, running_worker, write_policy
 from workflows.dead_mans_switch import DeadMansSwitchWorkflow
 from workflows.messages.heartbeat import Heartbeat, SwitchStatus
 from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
@@ -217,6 +219,33 @@ async def test_the_switch_continues_as_new_carrying_its_heartbeats(
         assert status.events[0].kind == "armed" and not status.silent
     history = await env.client.get_workflow_handle(handle.id, run_id=first_run).fetch_history()
     assert history.events[-1].HasField("workflow_execution_continued_as_new_event_attributes")
+
+
+async def test_a_silence_right_after_a_continue_as_new_pages_at_the_last_beats_deadline(
+    dev_env: WorkflowEnvironment, settings: Settings, tmp_path: Path
+) -> None:
+    """The deadline lives in the carried state, not in a timer: beats across several runs (40 events each
+    here), then silence, and the new run pages once, at the last beat's deadline. The silence is 6 s so
+    the dev server's real clock can run it out."""
+    env, notifier, source = dev_env, RecordingNotifier(), f"moving-{uuid4().hex[:8]}"
+    policy = yaml.safe_load(TEST_POLICY.read_text(encoding="utf-8"))
+    policy["heartbeat"] = {"silence_after": "6s"}
+    short = settings.model_copy(update={"policy_file": write_policy(tmp_path / "policy.yaml", policy)})
+    async with running_worker(env.client, short, {"console": notifier}):
+        handle = await beat(env, short, source)
+        first_run = (await handle.describe()).run_id
+        for beats in range(2, 21):
+            await beat(env, short, source)
+            await status_when(handle, lambda s, beats=beats: s.beats == beats, seconds=30)
+            await asyncio.sleep(0.4)  # 8 s of beats in all: longer than the silence
+        last = await status_when(handle, lambda s: s.beats == 20, seconds=30)
+        assert (await handle.describe()).run_id != first_run
+        assert notifier.sent == []
+        silent = await status_when(handle, lambda s: s.silent, seconds=30)
+    assert last.last_beat_at is not None
+    assert silent.silent_since == last.last_beat_at + timedelta(seconds=6)
+    (page,) = notifier.sent
+    assert page.kind is NotificationKind.PAGE and page.recipients == ["on-call"]
 
 
 class RefusingFirst(RecordingNotifier):
