@@ -3,6 +3,7 @@ memory beside them, and how late the items' timers fire when they all fall due a
 
     .venv/bin/python -m bench.parked --incidents 10000 --items 10000
     .venv/bin/python -m bench.parked --incidents 2000 --items 2000 --cache 100   # compare cache sizes
+    .venv/bin/python -m bench.parked --incidents 50000 --items 50000 --park-only  # memory at sizes too big to fire
 
 The dev server runs with the flags of `warroom run` (SQLite file). The warroom worker runs in its own process
 (`workers.worker.build_worker`, the shipped policy, a notifier that records the time of each reminder instead
@@ -50,6 +51,7 @@ from workflows.messages.common import incident_workflow_id
 from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
 
 STARTERS = 20  # concurrent start calls
+PARKED_ONLY_DUE = timedelta(days=30)  # --park-only: the items fall due long after the bench ends
 DUE_REMINDER = re.compile(r"/\d{8}T\d{4}/due(/|$)")
 
 
@@ -235,13 +237,23 @@ async def main(args: argparse.Namespace) -> None:
             wall = await open_incidents(env.client, args, queue)
             result["incidents_per_s"] = args.incidents / wall if args.incidents else 0.0
             result["settle_incidents_s"] = await settle(env.client, queue, worker.pid)
+            result["rss_incidents_parked"] = {"worker": rss_mb(worker.pid), "server": rss_mb(server_pid)}
             # The rate the worker *parked* incidents at (starts are faster than the server dispatches them).
             rate = args.incidents / (wall + result["settle_incidents_s"]) if args.incidents else 5.0
-            due = datetime.now(UTC) + timedelta(seconds=args.items / rate * 1.5 + args.margin)
+            due = datetime.now(UTC) + (
+                PARKED_ONLY_DUE
+                if args.park_only
+                else timedelta(seconds=args.items / rate * 1.5 + args.margin)
+            )
             result["items_per_s"] = args.items / await start_items(env.client, args, queue, due)
             result["settle_items_s"] = await settle(env.client, queue, worker.pid)
             result["rss_parked"] = {"worker": rss_mb(worker.pid), "server": rss_mb(server_pid)}
             result["load_parked"] = load_average()
+            result["server_db_mb"] = sum(f.stat().st_size for f in tmp.glob("bench.db*")) / 2**20
+            if args.park_only:
+                result["load"] = {"start": load_at_start, "end": load_average(), "cpus": os.cpu_count()}
+                print(json.dumps(result, indent=1))
+                return
             # Must be positive: every item parked before they fall due (else raise --margin).
             result["seconds_parked_before_due"] = (due - datetime.now(UTC)).total_seconds()
             peak = dict(result["rss_parked"])
@@ -280,6 +292,12 @@ if __name__ == "__main__":
         "--margin", type=float, default=60, help="seconds added to the estimated time to start the items "
         "before they fall due (they must all be parked first)",
     )  # fmt: skip
+    parser.add_argument(
+        "--park-only",
+        action="store_true",
+        help="measure memory with everything parked, then stop: the "
+        "items fall due in 30 days, so no lateness and no bare baseline (for sizes whose firing would take hours)",
+    )
     parser.add_argument(
         "--no-bare", action="store_true", help="skip the bare baseline (as many bare timers due at once)"
     )
