@@ -248,6 +248,43 @@ async def test_a_silence_right_after_a_continue_as_new_pages_at_the_last_beats_d
     assert page.kind is NotificationKind.PAGE and page.recipients == ["on-call"]
 
 
+async def test_a_policy_edit_reaches_a_running_switch_at_its_next_run_and_not_before(
+    dev_env: WorkflowEnvironment, settings: Settings, tmp_path: Path
+) -> None:
+    """The policy is pinned per run (a switch lives for months; continue-as-new is when it re-reads the file):
+    shortening the silence from 60 s to 2 s changes nothing in the run that pinned 60 s, and the next run
+    pages 2 s after the last beat."""
+    env, notifier, source = dev_env, RecordingNotifier(), f"edited-{uuid4().hex[:8]}"
+    policy = yaml.safe_load(TEST_POLICY.read_text(encoding="utf-8"))
+    policy["heartbeat"] = {"silence_after": "60s"}
+    policy_file = write_policy(tmp_path / "policy.yaml", policy)
+    edited = settings.model_copy(update={"policy_file": policy_file})
+    async with running_worker(env.client, edited, {"console": notifier}):
+        handle = await beat(env, edited, source)
+        first = await status_when(handle, lambda s: s.beats == 1 and s.page_due_at is not None, seconds=30)
+        first_run = (await handle.describe()).run_id
+        policy["heartbeat"] = {"silence_after": "2s"}
+        write_policy(policy_file, policy)
+        await asyncio.sleep(3)  # past the edited deadline, inside the pinned one
+        unchanged = await handle.query(DeadMansSwitchWorkflow.status)
+        assert not unchanged.silent and unchanged.page_due_at == first.page_due_at
+        assert first.last_beat_at is not None and first.page_due_at == first.last_beat_at + timedelta(
+            seconds=60
+        )
+
+        beats = 1
+        while (await handle.describe()).run_id == first_run:  # beats until the server suggests a new run
+            beats += 1
+            await beat(env, edited, source)
+            await status_when(handle, lambda s, beats=beats: s.beats == beats, seconds=30)
+            assert beats < 40, "the switch never continued as new"
+        last = await status_when(handle, lambda s: s.page_due_at is not None, seconds=30)
+        assert last.last_beat_at is not None and last.page_due_at == last.last_beat_at + timedelta(seconds=2)
+        silent = await status_when(handle, lambda s: s.silent, seconds=30)
+    assert silent.silent_since == last.page_due_at
+    assert [n.kind for n in notifier.sent] == [NotificationKind.PAGE]
+
+
 class RefusingFirst(RecordingNotifier):
     """Refuses the first page (a 4xx: not retried by the activity), then takes every message."""
 
