@@ -228,6 +228,12 @@ def write_policy(path: Path, policy: dict[str, Any]) -> Path:
     return path
 
 
+def policy_file_with(tmp_path: Path, **sections: Any) -> Path:
+    """tests/policy.yaml with top-level sections added or replaced, written where the worker reads it."""
+    policy = yaml.safe_load(TEST_POLICY.read_text(encoding="utf-8"))
+    return write_policy(tmp_path / "policy.yaml", {**policy, **sections})
+
+
 async def status_when(
     handle: WorkflowHandle[Any, Any], predicate: Callable[[IncidentStatus], bool], seconds: float = 10
 ) -> IncidentStatus:

@@ -22,10 +22,10 @@ from config.settings import Settings
 from intake.handoff import Handoff
 from tests.conftest import TEST_POLICY
 from tests.replay.reference_incident import HISTORIES
+from tests.workflow.test_dead_mans_switch import status_when
 from workers.binaries import find_binary
 from workers.data_converter import data_converter
 from workers.worker import build_worker
-from workflows.dead_mans_switch import DeadMansSwitchWorkflow
 from workflows.messages.heartbeat import Heartbeat, SwitchStatus
 
 SOURCE = "replay-pipeline"
@@ -33,14 +33,12 @@ SOURCE = "replay-pipeline"
 
 async def _settled(env: WorkflowEnvironment, workflow_id: str, beats: int, silences: int) -> SwitchStatus:
     """The switch once it has taken `beats` and paged `silences` times, and its notices have gone out."""
-    handle = env.client.get_workflow_handle(workflow_id)
-    async with asyncio.timeout(30):
-        while True:
-            status: SwitchStatus = await handle.query(DeadMansSwitchWorkflow.status)
-            notified = sum(event.kind == "notified" for event in status.events)
-            if status.beats == beats and status.silences == silences and notified >= 2 * silences:
-                return status
-            await asyncio.sleep(0.05)
+
+    def settled(status: SwitchStatus) -> bool:
+        notified = sum(event.kind == "notified" for event in status.events)
+        return status.beats == beats and status.silences == silences and notified >= 2 * silences
+
+    return await status_when(env.client.get_workflow_handle(workflow_id), settled, seconds=30)
 
 
 async def record(file_name: str) -> Path:

@@ -12,14 +12,13 @@ from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
-import yaml
 from temporalio.client import WorkflowHandle
 from temporalio.exceptions import ApplicationError
 from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings
 from intake.handoff import Handoff
-from tests.conftest import TEST_POLICY, running_worker, write_policy
+from tests.conftest import policy_file_with, running_worker
 from workflows.dead_mans_switch import DeadMansSwitchWorkflow
 from workflows.messages.heartbeat import Heartbeat, SwitchStatus
 from workflows.messages.notifications import DeliveryResult, Notification, NotificationKind
@@ -228,9 +227,8 @@ async def test_a_silence_right_after_a_continue_as_new_pages_at_the_last_beats_d
     here), then silence, and the new run pages once, at the last beat's deadline. The silence is 6 s so
     the dev server's real clock can run it out."""
     env, notifier, source = dev_env, RecordingNotifier(), f"moving-{uuid4().hex[:8]}"
-    policy = yaml.safe_load(TEST_POLICY.read_text(encoding="utf-8"))
-    policy["heartbeat"] = {"silence_after": "6s"}
-    short = settings.model_copy(update={"policy_file": write_policy(tmp_path / "policy.yaml", policy)})
+    short_silence = policy_file_with(tmp_path, heartbeat={"silence_after": "6s"})
+    short = settings.model_copy(update={"policy_file": short_silence})
     async with running_worker(env.client, short, {"console": notifier}):
         handle = await beat(env, short, source)
         first_run = (await handle.describe()).run_id
@@ -255,16 +253,13 @@ async def test_a_policy_edit_reaches_a_running_switch_at_its_next_run_and_not_be
     shortening the silence from 60 s to 2 s changes nothing in the run that pinned 60 s, and the next run
     pages 2 s after the last beat."""
     env, notifier, source = dev_env, RecordingNotifier(), f"edited-{uuid4().hex[:8]}"
-    policy = yaml.safe_load(TEST_POLICY.read_text(encoding="utf-8"))
-    policy["heartbeat"] = {"silence_after": "60s"}
-    policy_file = write_policy(tmp_path / "policy.yaml", policy)
+    policy_file = policy_file_with(tmp_path, heartbeat={"silence_after": "60s"})
     edited = settings.model_copy(update={"policy_file": policy_file})
     async with running_worker(env.client, edited, {"console": notifier}):
         handle = await beat(env, edited, source)
         first = await status_when(handle, lambda s: s.beats == 1 and s.page_due_at is not None, seconds=30)
         first_run = (await handle.describe()).run_id
-        policy["heartbeat"] = {"silence_after": "2s"}
-        write_policy(policy_file, policy)
+        assert policy_file_with(tmp_path, heartbeat={"silence_after": "2s"}) == policy_file  # edited in place
         await asyncio.sleep(3)  # past the edited deadline, inside the pinned one
         unchanged = await handle.query(DeadMansSwitchWorkflow.status)
         assert not unchanged.silent and unchanged.page_due_at == first.page_due_at

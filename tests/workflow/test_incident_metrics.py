@@ -26,13 +26,13 @@ from tests.conftest import (
     HealthEndpoint,
     declared_incident,
     events,
+    policy_file_with,
     running_worker,
     signal_with_start,
     start_incident,
     status_when,
 )
 from tests.workflow.containment_system import StandInSystem, worker_with
-from tests.workflow.test_review_defects import policy_file_with
 from workers.data_converter import data_converter
 from workers.worker import WORKFLOWS
 from workflows import metrics

@@ -16,7 +16,6 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
-import yaml
 from pytest_httpserver import HTTPServer
 from temporalio.api.enums.v1 import EventType
 from temporalio.client import WorkflowHandle
@@ -30,6 +29,7 @@ from tests.conftest import (
     HealthEndpoint,
     declared_incident,
     events,
+    policy_file_with,
     running_worker,
     signal_with_start,
     start_incident,
@@ -53,12 +53,6 @@ def receiver(httpserver: HTTPServer) -> Receiver:
     recorder = Receiver(httpserver)
     httpserver.expect_request(re.compile(".*")).respond_with_handler(recorder.handle)
     return recorder
-
-
-def policy_file_with(tmp_path: Path, **sections: Any) -> Path:
-    """tests/policy.yaml with top-level sections added or replaced, written where the worker reads it."""
-    policy = yaml.safe_load(TEST_POLICY.read_text(encoding="utf-8"))
-    return write_policy(tmp_path / "policy.yaml", {**policy, **sections})
 
 
 def console_and(channels: dict[str, Any] | None = None) -> tuple[dict[str, Notifier], StringIO]:
