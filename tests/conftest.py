@@ -55,6 +55,13 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
     """A fresh time-skipping server per test (it starts in well under a second): time is global to the
     server, and one test's stuck workflow task would stop time from skipping for every later test."""
+    env = await start_time_skipping_server()
+    yield env
+    await env.shutdown()
+
+
+async def start_time_skipping_server() -> WorkflowEnvironment:
+    """The time-skipping test server from its package, with warroom's search attributes registered."""
     env = await WorkflowEnvironment.start_time_skipping(
         test_server_existing_path=find_binary("temporal-test-server"), data_converter=data_converter
     )
@@ -64,8 +71,7 @@ async def time_skipping_env() -> AsyncIterator[WorkflowEnvironment]:
             search_attributes={key.name: key.indexed_value_type for key in ALL_SEARCH_ATTRIBUTES},
         )
     )
-    yield env
-    await env.shutdown()
+    return env
 
 
 TEST_POLICY = Path(__file__).parent / "policy.yaml"
