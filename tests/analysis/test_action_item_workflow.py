@@ -5,15 +5,17 @@ Roster: tests/policy.yaml (tom's manager is erin, sam's is dora)."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from uuid import uuid4
 
 import pytest
+import yaml
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings
 from tests.analysis.helpers import RecordingNotifier, at_second, item_input, reminders, start_item
-from tests.conftest import running_worker
+from tests.conftest import TEST_POLICY, running_worker, write_policy
 from workflows.action_item import workflow as item_module
 from workflows.action_item.workflow import ActionItemWorkflow
 from workflows.messages.action_items import ExtendDue, ItemStatus
@@ -120,3 +122,51 @@ async def test_continue_as_new_keeps_the_item_whole(
     assert [rid for rid, _, _ in reminders(view, due)][-1] == "overdue/5"  # weekly, none lost across runs
     assert result.status is ItemStatus.CANCELLED and result.runs == view.runs
     assert result.closed_at is not None and len(result.history) <= 40
+
+
+async def test_reminders_reach_people_as_the_roster_has_them_now_and_keep_their_timings(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, tmp_path: Path
+) -> None:
+    """An item lives for months, and its people change meanwhile. After the due date tom gets a new address
+    and a new manager (dora, was erin) in the policy file: the escalation reaches tom at his new address and
+    dora, on the schedule the item was created with. Then tom leaves the roster: he is still reminded, as
+    before, and the item's history says to reassign it."""
+    client, recorder = time_skipping_env.client, RecordingNotifier()
+    policy = yaml.safe_load(TEST_POLICY.read_text(encoding="utf-8"))
+    policy_file = write_policy(tmp_path / "policy.yaml", policy)
+    live = settings.model_copy(update={"policy_file": policy_file})
+    now = await time_skipping_env.get_current_time()
+    due = due_at_five_pm(now, 14)
+    async with running_worker(client, live, {"console": recorder}):
+        handle = await start_item(client, live.task_queue,
+                                  item_input(now, due=due), f"item-{uuid4()}")  # fmt: skip
+        await time_skipping_env.sleep(due - now + timedelta(hours=1))  # reminded up to the due date
+        policy["roster"]["people"]["tom"] = {"email": "tom@new.example.com", "manager": "dora"}
+        write_policy(policy_file, policy)
+        await time_skipping_env.sleep(DAY)  # the escalation, a day after the due date
+        del policy["roster"]["people"]["tom"]
+        write_policy(policy_file, policy)
+        await time_skipping_env.sleep(7 * DAY)  # the first weekly overdue reminder
+        view = await handle.query(ActionItemWorkflow.status)
+    sent = reminders(view, due)
+    assert [(rid, who) for rid, _, who in sent] == [
+        ("before/172800", ["tom"]),
+        ("morning", ["tom"]),
+        ("due", ["tom"]),
+        ("escalate", ["tom", "dora"]),
+        ("overdue/1", ["tom", "dora"]),
+    ]
+    assert at_second(sent[3][1], DAY) and at_second(sent[4][1], 7 * DAY)  # the timings it was created with
+    # An idempotency key is <item>/<due date>/<reminder id>/<channel>.
+    addresses = {
+        "/".join(n.idempotency_key.split("/")[2:-1]): {c.name: c.email for c in n.contacts}
+        for n in recorder.sent
+    }
+    assert addresses["due"]["tom"] == "tom@example.com"
+    assert addresses["escalate"] == {"tom": "tom@new.example.com", "dora": "dora@example.com"}
+    assert addresses["overdue/1"]["tom"] == "tom@new.example.com"  # the last roster that named him
+    changes = [event.summary for event in view.history if event.kind in ("roster", "warning")]
+    assert changes == [
+        "tom's manager is now dora (was erin): the roster changed",
+        "tom is no longer in the roster: reached as when the item was created; reassign it to someone who is",
+    ]

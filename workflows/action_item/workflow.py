@@ -23,6 +23,7 @@ with workflow.unsafe.imports_passed_through():
     from workflows.action_item.state import ActionItemState, ContinuedActionItem
     from workflows.analysis_policy import ActionItemPolicy
     from workflows.delivery import deliver
+    from workflows.incident.effects import QUICK_ACTIVITY
     from workflows.messages.action_items import (
         ActionItemInput,
         ActionItemView,
@@ -33,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
         ReassignItem,
         normalize_link,
     )
+    from workflows.messages.activities import ActivityName, LoadedPolicy, LoadPolicyRequest
     from workflows.messages.commands import Command, CommandVerdict
     from workflows.messages.notifications import Notification, NotificationKind
     from workflows.metrics import action_item_closed, action_item_opened, action_item_overdue
@@ -51,6 +53,9 @@ with workflow.unsafe.imports_passed_through():
 EVENTS_PER_RUN = 2000
 COMMANDS_PER_RUN = 1000
 SYSTEM = "warroom"
+# Runs that record this marker read the roster and routing again before each message (`_refresh_people`);
+# older runs replay with the incident's roster, as they were recorded.
+CURRENT_ROSTER = "action-item-current-roster"
 
 
 @workflow.defn(sandboxed=False)  # as IncidentWorkflow: determinism by discipline, proven by replay tests
@@ -118,6 +123,7 @@ class ActionItemWorkflow:
     # ------------------------------------------------------------------ reminders
 
     async def _send(self, reminder: Reminder) -> None:
+        await self._refresh_people()
         state = self.state
         recipients = [state.owner]
         manager = state.manager
@@ -141,11 +147,41 @@ class ActionItemWorkflow:
         self._sync()
 
     async def _tell_owner_assigned(self) -> None:
+        await self._refresh_people()
         state = self.state
         await self._notify("assigned", [state.owner], wording.assigned_subject(state),
                            wording.reminder_body(state, Reminder(id="assigned", kind="before", at=state.due_at,
                                                                  description="assigned")))  # fmt: skip
         state.announced = True
+
+    async def _refresh_people(self) -> None:
+        """The roster and routing as the policy file has them now, before anyone is told anything: an item
+        lives for months, and people change managers, teams and addresses meanwhile. Its reminder timings
+        stay the ones it was created with. An owner the roster no longer names is still reached as before,
+        with a warning in the item's history, until someone reassigns the item."""
+        if not workflow.patched(CURRENT_ROSTER):
+            return  # an item recorded before the patch kept the incident's roster for life
+        state = self.state
+        loaded = await workflow.execute_local_activity(
+            ActivityName.LOAD_POLICY, LoadPolicyRequest(incident_id=state.item_id), result_type=LoadedPolicy,
+            start_to_close_timeout=QUICK_ACTIVITY,
+        )  # fmt: skip
+        current, now = loaded.policy, workflow.now()
+        if state.owner not in current.roster.people:
+            state.record(now, "warning", SYSTEM, f"{state.owner} is no longer in the roster: reached as when the "
+                         "item was created; reassign it to someone who is")  # fmt: skip
+            return
+        manager = state.manager
+        state.policy = state.policy.model_copy(
+            update={
+                "roster": current.roster,
+                "routing": current.routing,
+                "page_channel": current.page_channel,
+            }
+        )
+        if state.manager != manager:
+            state.record(now, "roster", SYSTEM, f"{state.owner}'s manager is now {state.manager or 'nobody'} "
+                         f"(was {manager or 'nobody'}): the roster changed")  # fmt: skip
 
     async def _notify(self, step: str, recipients: list[str], subject: str, body: str) -> str:
         """Deliver over the routed channels; the outcome ("sent", "failed", "unknown") is recorded, never raised."""
