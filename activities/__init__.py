@@ -57,8 +57,10 @@ def build_activities(
     adapters: Mapping[str, ContainmentAdapter] | None = None,
 ) -> list[Callable[..., Any]]:
     archive = TimelineArchive(settings.data_dir / "timeline")
+    policy = PolicyActivities(settings)
     return [
-        PolicyActivities(settings).load_policy,
+        policy.load_policy,
+        policy.load_people,
         NotifyActivities(notifiers if notifiers is not None else default_notifiers()).notify,
         check_health,
         PostmortemActivities(

@@ -168,5 +168,5 @@ async def test_reminders_reach_people_as_the_roster_has_them_now_and_keep_their_
     changes = [event.summary for event in view.history if event.kind in ("roster", "warning")]
     assert changes == [
         "tom's manager is now dora (was erin): the roster changed",
-        "tom is no longer in the roster: reached as when the item was created; reassign it to someone who is",
+        "tom is no longer in the roster: reached as before; reassign the item to someone who is",
     ]

@@ -17,7 +17,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.policy import FALLBACK_METRIC, PolicyActivities
 from config.policy_file import PolicyError
 from config.settings import Settings
-from workflows.messages.activities import LoadedPolicy, LoadPolicyRequest
+from workflows.messages.activities import LoadedPolicy, LoadPeopleRequest, LoadPolicyRequest
 
 REQUEST = LoadPolicyRequest(incident_id="incident-checkout")
 
@@ -93,3 +93,30 @@ def test_a_worker_does_not_start_on_a_broken_file(tmp_path: Path) -> None:
     path.write_text("detection_timeout: 0s\n")
     with pytest.raises(PolicyError, match="detection_timeout: Value error, must be longer than 0s"):
         PolicyActivities(Settings(policy_file=path))
+
+
+async def test_load_people_answers_only_a_digest_while_the_people_are_unchanged(
+    tmp_path: Path, metrics: tuple[MetricBuffer, ActivityEnvironment]
+) -> None:
+    """An action item asks before each reminder: most answers say "unchanged" in a digest, not a roster."""
+    _, env = metrics
+    path = tmp_path / "policy.yaml"
+    path.write_text("roster:\n  people:\n    tom: {manager: erin}\n")
+    activities = PolicyActivities(Settings(policy_file=path))
+    first = await env.run(activities.load_people, LoadPeopleRequest(item_id="item-1"))
+    assert first.people is not None and first.people.roster.people["tom"].manager == "erin"
+    same = await env.run(activities.load_people, LoadPeopleRequest(item_id="item-1", known=first.digest))
+    assert (same.digest, same.people) == (first.digest, None)
+
+    path.write_text("name: renamed\nroster:\n  people:\n    tom: {manager: erin}\n")  # not about people
+    renamed = await env.run(activities.load_people, LoadPeopleRequest(item_id="item-1", known=first.digest))
+    assert (renamed.digest, renamed.people) == (first.digest, None)
+
+    path.write_text("roster:\n  people:\n    tom: {manager: dora}\n")
+    moved = await env.run(activities.load_people, LoadPeopleRequest(item_id="item-1", known=first.digest))
+    assert moved.digest != first.digest and moved.people is not None
+    assert moved.people.roster.people["tom"].manager == "dora"
+
+    path.write_text("escalation: [unclosed\n")  # broken: the start-up policy's people, as for incidents
+    broken = await env.run(activities.load_people, LoadPeopleRequest(item_id="item-1", known=moved.digest))
+    assert broken.digest == first.digest and broken.people is not None

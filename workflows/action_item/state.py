@@ -48,6 +48,9 @@ class ActionItemState(Contract):
     history_total: int = 0
     seen_command_ids: list[str] = Field(default_factory=list)
     announced: bool = Field(default=False, description="the owner was told the item is theirs")
+    people_digest: str | None = Field(
+        default=None, description="which roster and routing `policy` holds: the policy file's as last read"
+    )
     runs: int = 1
 
     @property

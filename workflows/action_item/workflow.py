@@ -34,7 +34,7 @@ with workflow.unsafe.imports_passed_through():
         ReassignItem,
         normalize_link,
     )
-    from workflows.messages.activities import ActivityName, LoadedPolicy, LoadPolicyRequest
+    from workflows.messages.activities import ActivityName, LoadedPeople, LoadPeopleRequest, People
     from workflows.messages.commands import Command, CommandVerdict
     from workflows.messages.notifications import Notification, NotificationKind
     from workflows.metrics import action_item_closed, action_item_opened, action_item_overdue
@@ -157,27 +157,31 @@ class ActionItemWorkflow:
     async def _refresh_people(self) -> None:
         """The roster and routing as the policy file has them now, before anyone is told anything: an item
         lives for months, and people change managers, teams and addresses meanwhile. Its reminder timings
-        stay the ones it was created with. An owner the roster no longer names is still reached as before,
-        with a warning in the item's history, until someone reassigns the item."""
+        stay the ones it was created with. An owner the roster no longer names is still reached as the last
+        roster that named them said, with a warning in the item's history to reassign the item."""
         if not workflow.patched(CURRENT_ROSTER):
             return  # an item recorded before the patch kept the incident's roster for life
         state = self.state
         loaded = await workflow.execute_local_activity(
-            ActivityName.LOAD_POLICY, LoadPolicyRequest(incident_id=state.item_id), result_type=LoadedPolicy,
-            start_to_close_timeout=QUICK_ACTIVITY,
+            ActivityName.LOAD_PEOPLE, LoadPeopleRequest(item_id=state.item_id, known=state.people_digest),
+            result_type=LoadedPeople, start_to_close_timeout=QUICK_ACTIVITY,
         )  # fmt: skip
-        current, now = loaded.policy, workflow.now()
-        if state.owner not in current.roster.people:
-            state.record(now, "warning", SYSTEM, f"{state.owner} is no longer in the roster: reached as when the "
-                         "item was created; reassign it to someone who is")  # fmt: skip
-            return
+        state.people_digest = loaded.digest
+        if loaded.people is not None:
+            self._take_people(loaded.people)
+
+    def _take_people(self, people: People) -> None:
+        state, now = self.state, workflow.now()
+        roster = people.roster
+        if state.owner not in roster.people:  # keep reaching them as before, until someone reassigns the item
+            known = state.policy.roster.people.get(state.owner)
+            if known is not None:
+                roster = roster.model_copy(update={"people": {**roster.people, state.owner: known}})
+            state.record(now, "warning", SYSTEM, f"{state.owner} is no longer in the roster: reached as before; "
+                         "reassign the item to someone who is")  # fmt: skip
         manager = state.manager
         state.policy = state.policy.model_copy(
-            update={
-                "roster": current.roster,
-                "routing": current.routing,
-                "page_channel": current.page_channel,
-            }
+            update={"roster": roster, "routing": people.routing, "page_channel": people.page_channel}
         )
         if state.manager != manager:
             state.record(now, "roster", SYSTEM, f"{state.owner}'s manager is now {state.manager or 'nobody'} "

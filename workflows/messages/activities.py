@@ -12,10 +12,33 @@ from workflows.messages.alerts import Impact
 from workflows.messages.common import Contract
 from workflows.messages.status import IncidentStatus, TimelineEvent
 from workflows.policy import Policy
+from workflows.roster import Roster
+from workflows.routing import Routing
 
 
 class LoadPolicyRequest(Contract):
     incident_id: str
+
+
+class People(Contract):
+    """Who is who and how to reach them: the part of a policy a months-long action item reads again."""
+
+    roster: Roster
+    routing: Routing
+    page_channel: str
+
+
+class LoadPeopleRequest(Contract):
+    item_id: str
+    known: str | None = Field(default=None, description="the digest of the people the item already holds")
+
+
+class LoadedPeople(Contract):
+    """The people in the policy file now, or None when they are the ones the item holds (the digest matches):
+    most reminders change nothing, and the answer is recorded in the item's history."""
+
+    digest: str
+    people: People | None = None
 
 
 class LoadedPolicy(Contract):
@@ -90,6 +113,7 @@ class ActivityName(StrEnum):
     """Activities are called by name so workflow code never imports the side-effecting layer."""
 
     LOAD_POLICY = "load_policy"
+    LOAD_PEOPLE = "load_people"
     NOTIFY = "notify"
     CHECK_HEALTH = "check_health"
     RENDER_POSTMORTEM = "render_postmortem"
