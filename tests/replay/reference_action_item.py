@@ -12,49 +12,30 @@ from __future__ import annotations
 import asyncio
 import sys
 from datetime import timedelta
-from io import StringIO
-from pathlib import Path
-from uuid import uuid4
 
-from adapters.notify.console import ConsoleNotifier
+from temporalio.client import WorkflowHistory
+from temporalio.testing import WorkflowEnvironment
+
 from config.settings import Settings
 from tests.analysis.helpers import item_input, start_item
-from tests.conftest import TEST_POLICY, start_time_skipping_server
-from tests.replay.reference_incident import HISTORIES
-from workers.worker import build_worker
+from tests.replay.reference_incident import record_time_skipping
 
 DAY = timedelta(days=1)
 
 
-async def record(file_name: str) -> Path:
-    env = await start_time_skipping_server()
-    data_dir = Path(".warroom") / "replay-capture"
-    data_dir.mkdir(parents=True, exist_ok=True)
-    settings = Settings(
-        task_queue=f"replay-{uuid4()}", data_dir=data_dir, metrics_address="", policy_file=TEST_POLICY
-    )
-    try:
-        async with build_worker(env.client, settings, {"console": ConsoleNotifier(StringIO())}):
-            now = await env.get_current_time()
-            due = (now + 4 * DAY).replace(hour=17, minute=0, second=0, microsecond=0)
-            handle = await start_item(
-                env.client, settings.task_queue, item_input(now, due=due), "item-replay"
-            )
-            await env.sleep(due - now + timedelta(minutes=1))  # two days before, the morning of, the due date
-            await handle.signal("reassign", {"by": "erin", "owner": "sam", "reason": "tom is on leave"})
-            await env.sleep(DAY + timedelta(minutes=1))  # escalated to sam's manager
-            await handle.signal(
-                "complete", {"by": "sam", "evidence": "https://github.com/acme/inventory/pull/7"}
-            )
-            view = await handle.result()
-            assert [event.kind for event in view.history].count("escalated") == 1, view.history
-            history = await handle.fetch_history()
-    finally:
-        await env.shutdown()
-    path = HISTORIES / file_name
-    path.write_text(history.to_json(), encoding="utf-8")
-    return path
+async def reassigned_and_done(env: WorkflowEnvironment, settings: Settings) -> WorkflowHistory:
+    now = await env.get_current_time()
+    due = (now + 4 * DAY).replace(hour=17, minute=0, second=0, microsecond=0)
+    handle = await start_item(env.client, settings.task_queue, item_input(now, due=due), "item-replay")
+    await env.sleep(due - now + timedelta(minutes=1))  # two days before, the morning of, the due date
+    await handle.signal("reassign", {"by": "erin", "owner": "sam", "reason": "tom is on leave"})
+    await env.sleep(DAY + timedelta(minutes=1))  # escalated to sam's manager
+    await handle.signal("complete", {"by": "sam", "evidence": "https://github.com/acme/inventory/pull/7"})
+    view = await handle.result()
+    assert [event.kind for event in view.history].count("escalated") == 1, view.history
+    return await handle.fetch_history()
 
 
 if __name__ == "__main__":
-    print(f"recorded {asyncio.run(record(sys.argv[1] if len(sys.argv) > 1 else 'action_item.json'))}")
+    file_name = sys.argv[1] if len(sys.argv) > 1 else "action_item.json"
+    print(f"recorded {asyncio.run(record_time_skipping(reassigned_and_done, file_name))}")

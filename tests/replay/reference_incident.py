@@ -18,7 +18,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
-from tests.conftest import signal_with_start
+from tests.conftest import TEST_POLICY, signal_with_start, start_time_skipping_server
 from workers.binaries import find_binary
 from workers.data_converter import data_converter
 from workers.worker import build_worker
@@ -83,6 +83,27 @@ async def record(run: Callable[[Client, Path], Awaitable[WorkflowHistory]], file
     finally:
         await env.shutdown()
     HISTORIES.mkdir(parents=True, exist_ok=True)
+    path = HISTORIES / file_name
+    path.write_text(history.to_json(), encoding="utf-8")
+    return path
+
+
+async def record_time_skipping(
+    scenario: Callable[[WorkflowEnvironment, Settings], Awaitable[WorkflowHistory]], file_name: str
+) -> Path:
+    """Run one scenario with a worker (tests/policy.yaml, console channel) on a fresh time-skipping server,
+    so days and silences take no wall time, and store its history under tests/replay/histories/."""
+    env = await start_time_skipping_server()
+    data_dir = Path(".warroom") / "replay-capture"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    settings = Settings(
+        task_queue=f"replay-{uuid4()}", data_dir=data_dir, metrics_address="", policy_file=TEST_POLICY
+    )
+    try:
+        async with build_worker(env.client, settings, {"console": ConsoleNotifier(StringIO())}):
+            history = await scenario(env, settings)
+    finally:
+        await env.shutdown()
     path = HISTORIES / file_name
     path.write_text(history.to_json(), encoding="utf-8")
     return path
