@@ -47,9 +47,13 @@ class PolicyActivities:
     @activity.defn(name="load_people")
     async def load_people(self, request: LoadPeopleRequest) -> LoadedPeople:
         """The roster, routing and page channel an action item reaches people with, as the file has them now;
-        only the digest when they are what the item already holds. A broken file answers the start-up
-        policy's people, as for incidents."""
-        policy = self._current(request.item_id).policy
+        only the digest when they are what the item already holds. An unusable file (logged and counted)
+        leaves the item with the people it holds: unlike a new incident it has some, and the start-up
+        policy's may be older, so a file broken and mended would flip its people back and forth."""
+        loaded = self._current(request.item_id)
+        if loaded.warning is not None:
+            return LoadedPeople(digest=request.known, people=None)
+        policy = loaded.policy
         if self._people is None or self._people[0] is not policy:  # the file changed: hash its people once
             people = People(roster=policy.roster, routing=policy.routing, page_channel=policy.page_channel)
             self._people = (policy, people, people_digest(people))
@@ -65,7 +69,8 @@ class PolicyActivities:
             warning = f"{error}\nusing the policy '{fallback.name}' this worker validated at start instead"
             activity.logger.warning("policy file unusable for %s: %s", workflow_id, warning)
             activity.metric_meter().create_counter(
-                FALLBACK_METRIC, "incidents that got the start-up policy because the file was unusable"
+                FALLBACK_METRIC,
+                "policy reads that found the file unusable (incidents got the start-up policy)",
             ).add(1)
             return LoadedPolicy(policy=fallback, warning=warning)
 

@@ -34,10 +34,11 @@ class LoadPeopleRequest(Contract):
 
 
 class LoadedPeople(Contract):
-    """The people in the policy file now, or None when they are the ones the item holds (the digest matches):
-    most reminders change nothing, and the answer is recorded in the item's history."""
+    """The people in the policy file now, or None when the item should keep the ones it holds: the digest
+    matches (most reminders change nothing, and the answer is recorded in the item's history), or the file is
+    unusable (then the digest is the item's own)."""
 
-    digest: str
+    digest: str | None
     people: People | None = None
 
 
