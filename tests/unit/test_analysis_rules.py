@@ -16,6 +16,7 @@ from workflows.messages.action_items import (
     PostmortemComplete,
     normalize_link,
 )
+from workflows.messages.activities import People
 from workflows.review import rules
 from workflows.review.state import ReviewFacts
 
@@ -84,6 +85,31 @@ def test_the_history_stays_bounded() -> None:
     for _ in range(HISTORY_KEPT * 3):
         domain.handle_signal("cancel", {}, NOW)
     assert len(domain.state.history) == HISTORY_KEPT and domain.state.history_total == HISTORY_KEPT * 3
+
+
+def test_taking_the_roster_of_now_keeps_a_departed_owner_reachable_and_records_a_new_manager() -> None:
+    domain = ActionItem(item())
+    policy = domain.state.policy
+    people = policy.roster.people
+    moved = {**people, "tom": people["tom"].model_copy(update={"manager": "dora"})}
+    domain.take_people(People(roster=policy.roster.model_copy(update={"people": moved}), routing=policy.routing,
+                              page_channel=policy.page_channel), NOW)  # fmt: skip
+    assert domain.state.manager == "dora"
+    assert [event.summary for event in domain.state.history] == [
+        "tom's manager is now dora (was erin): the roster changed"
+    ]
+
+    departed = {name: person for name, person in moved.items() if name != "tom"}
+    domain.take_people(People(roster=policy.roster.model_copy(update={"people": departed}), routing=policy.routing,
+                              page_channel="chat"), NOW)  # fmt: skip
+    assert (
+        domain.state.policy.roster.people["tom"] == moved["tom"]
+    )  # still reached as the last roster had him
+    assert domain.state.policy.page_channel == "chat" and domain.state.manager == "dora"
+    assert domain.state.history[-1].kind == "warning" and domain.state.history[-1].summary.startswith(
+        "tom is no longer in the roster"
+    )
+    assert len(domain.state.history) == 2  # the manager did not change again
 
 
 def test_the_facilitator_is_someone_not_involved_and_the_review_duties_follow_the_policy() -> None:

@@ -1,4 +1,5 @@
-"""The rules of an action item's commands, without Temporal: refuse, ignore or apply, and say why.
+"""The rules of an action item's commands and of its people, without Temporal: refuse, ignore or apply, and say
+why.
 
 `refusal` is what an update's validator asks (a refused update never enters history); `execute` applies an
 accepted command; `handle_signal` does both for a payload typed into the Web UI, recording a rejection in the
@@ -23,8 +24,11 @@ from workflows.messages.action_items import (
     ItemStatus,
     ReassignItem,
 )
+from workflows.messages.activities import People
 from workflows.messages.commands import Command, CommandOutcome, CommandVerdict
 
+# Who the item's own entries (reminders, warnings) are by.
+SYSTEM = "warroom"
 # A due date given as a day means the end of that business day, UTC.
 END_OF_DAY = time(17, 0)
 
@@ -101,6 +105,25 @@ class ActionItem:
             self.state.record(now, "rejected", actor_of(payload), f"{name} rejected: {reason}")
             return CommandVerdict(command=name, outcome="rejected", reason=reason)
         return self.execute(name, command, now)
+
+    def take_people(self, people: People, now: datetime) -> None:
+        """The roster and routing as the policy file has them now. An owner it no longer names is still reached
+        as the last roster that named them said, with a warning to reassign; a new manager is recorded."""
+        state = self.state
+        roster = people.roster
+        if state.owner not in roster.people:
+            known = state.policy.roster.people.get(state.owner)
+            if known is not None:
+                roster = roster.model_copy(update={"people": {**roster.people, state.owner: known}})
+            state.record(now, "warning", SYSTEM, f"{state.owner} is no longer in the roster: reached as before; "
+                         "reassign the item to someone who is")  # fmt: skip
+        manager = state.manager
+        state.policy = state.policy.model_copy(
+            update={"roster": roster, "routing": people.routing, "page_channel": people.page_channel}
+        )
+        if state.manager != manager:
+            state.record(now, "roster", SYSTEM, f"{state.owner}'s manager is now {state.manager or 'nobody'} "
+                         f"(was {manager or 'nobody'}): the roster changed")  # fmt: skip
 
     def _apply(self, command: Command, now: datetime) -> str:
         if isinstance(command, CompleteItem):

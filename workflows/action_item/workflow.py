@@ -1,9 +1,10 @@
 """ActionItemWorkflow: one post-mortem follow-up, alive until it is done or cancelled, however many months.
 
-A shell: the command rules are in `domain.ActionItem`, what is due when in `schedule`, the words in `wording`.
-It sleeps until the next reminder, sends it through the same routing and fallback as incident pages
-(`workflows.delivery`), and wakes at once for any command, which moves the schedule. It continues as new when
-the server suggests it or at its own bounds, so an item open for a year has a short history and a small state.
+A shell: the rules of commands and of a changed roster are in `domain.ActionItem`, what is due when in
+`schedule`, the words in `wording`. It sleeps until the next reminder, sends it through the same routing and
+fallback as incident pages (`workflows.delivery`), and wakes at once for any command, which moves the schedule.
+It continues as new when the server suggests it or at its own bounds, so an item open for a year has a short
+history and a small state.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from temporalio.exceptions import ApplicationError
 
 with workflow.unsafe.imports_passed_through():
     from workflows.action_item import wording
-    from workflows.action_item.domain import ActionItem, due_moment
+    from workflows.action_item.domain import SYSTEM, ActionItem, due_moment
     from workflows.action_item.schedule import Reminder, mark_sent, pending_reminders
     from workflows.action_item.state import ActionItemState, ContinuedActionItem
     from workflows.analysis_policy import ActionItemPolicy
@@ -34,7 +35,7 @@ with workflow.unsafe.imports_passed_through():
         ReassignItem,
         normalize_link,
     )
-    from workflows.messages.activities import ActivityName, LoadedPeople, LoadPeopleRequest, People
+    from workflows.messages.activities import ActivityName, LoadedPeople, LoadPeopleRequest
     from workflows.messages.commands import Command, CommandVerdict
     from workflows.messages.notifications import Notification, NotificationKind
     from workflows.metrics import action_item_closed, action_item_opened, action_item_overdue
@@ -52,7 +53,6 @@ with workflow.unsafe.imports_passed_through():
 # and commands per run. Module constants so a test can lower them and watch the item continue as new.
 EVENTS_PER_RUN = 2000
 COMMANDS_PER_RUN = 1000
-SYSTEM = "warroom"
 # Runs that record this marker read the roster and routing again before each message (`_refresh_people`);
 # older runs replay with the incident's roster, as they were recorded.
 CURRENT_ROSTER = "action-item-current-roster"
@@ -157,8 +157,7 @@ class ActionItemWorkflow:
     async def _refresh_people(self) -> None:
         """The roster and routing as the policy file has them now, before anyone is told anything: an item
         lives for months, and people change managers, teams and addresses meanwhile. Its reminder timings
-        stay the ones it was created with. An owner the roster no longer names is still reached as the last
-        roster that named them said, with a warning in the item's history to reassign the item."""
+        stay the ones it was created with; what a changed roster means for the item is `ActionItem.take_people`."""
         if not workflow.patched(CURRENT_ROSTER):
             return  # an item recorded before the patch kept the incident's roster for life
         state = self.state
@@ -168,24 +167,7 @@ class ActionItemWorkflow:
         )  # fmt: skip
         state.people_digest = loaded.digest
         if loaded.people is not None:
-            self._take_people(loaded.people)
-
-    def _take_people(self, people: People) -> None:
-        state, now = self.state, workflow.now()
-        roster = people.roster
-        if state.owner not in roster.people:  # keep reaching them as before, until someone reassigns the item
-            known = state.policy.roster.people.get(state.owner)
-            if known is not None:
-                roster = roster.model_copy(update={"people": {**roster.people, state.owner: known}})
-            state.record(now, "warning", SYSTEM, f"{state.owner} is no longer in the roster: reached as before; "
-                         "reassign the item to someone who is")  # fmt: skip
-        manager = state.manager
-        state.policy = state.policy.model_copy(
-            update={"roster": roster, "routing": people.routing, "page_channel": people.page_channel}
-        )
-        if state.manager != manager:
-            state.record(now, "roster", SYSTEM, f"{state.owner}'s manager is now {state.manager or 'nobody'} "
-                         f"(was {manager or 'nobody'}): the roster changed")  # fmt: skip
+            self.item.take_people(loaded.people, workflow.now())
 
     async def _notify(self, step: str, recipients: list[str], subject: str, body: str) -> str:
         """Deliver over the routed channels; the outcome ("sent", "failed", "unknown") is recorded, never raised."""
