@@ -109,7 +109,8 @@ async def test_an_incident_records_time_to_ack_and_resolve_and_escalations_by_le
     resolved = next(event.at for event in status.timeline if event.kind is EventKind.RESOLVED)
     (time_to_ack,) = recorded.values(metrics.TIME_TO_ACK, severity="SEV-2")
     assert time_to_ack == pytest.approx((acked - opened).total_seconds())
-    assert 40 * 60 <= time_to_ack < 41 * 60
+    # About the 40 skipped minutes: the incident may open a few real milliseconds after the client's sleep began.
+    assert time_to_ack == pytest.approx(40 * 60, abs=30)
     (time_to_resolve,) = recorded.values(metrics.TIME_TO_RESOLVE, severity="SEV-2")
     assert time_to_resolve == pytest.approx((resolved - opened).total_seconds())
 

@@ -88,7 +88,8 @@ async def test_the_postmortem_is_published_signed_and_the_measures_are_searchabl
     assert "resolved as a false positive" in delivery["body"]["markdown"]
     assert SECRET not in history
     mtta, mttr = attributes.get(INCIDENT_MTTA), attributes.get(INCIDENT_MTTR)
-    assert mtta is not None and 180 <= mtta < 190 and mttr is not None and 600 <= mttr < 620
+    # About the skipped 3 and 10 minutes: the incident may open a few real milliseconds after the sleep began.
+    assert mtta == pytest.approx(180, abs=10) and mttr == pytest.approx(600, abs=20)
     assert attributes.get(INCIDENT_FALSE_POSITIVE) is True
 
 
