@@ -50,6 +50,10 @@ def describe_connect_failure(error: Exception, connection: TemporalConnection) -
     # cancelled operation.
     if connection.uses_tls and connection_closed(text) and connection.cert_file is None:
         return _TLS_CLOSED
+    # A TLS server hangs up on a plaintext client's first bytes; how far the request got decides which of the
+    # closed-connection texts comes back ("operation was canceled" on a loaded machine).
+    if not connection.uses_tls and connection_closed(text):
+        return _PLAINTEXT_REFUSED
     if "transport error" in text:
         if connection.uses_tls and ("close_notify" in text or "UnexpectedEof" in text):
             return _TLS_CLOSED

@@ -31,6 +31,12 @@ def test_a_refused_handshake_names_the_client_certificate(status: str) -> None:
     assert "require a client certificate (set WARROOM_TEMPORAL_TLS_CERT" in reason
 
 
+@pytest.mark.parametrize("status", REFUSALS)
+def test_a_connection_closed_on_a_plaintext_client_says_to_turn_tls_on(status: str) -> None:
+    reason = describe_connect_failure(RuntimeError(CONNECT % status), TemporalConnection())
+    assert "set WARROOM_TEMPORAL_TLS=true" in reason
+
+
 def test_a_bare_transport_error_after_connecting_over_tls_without_a_certificate_names_it_too() -> None:
     error = RPCError("transport error", RPCStatusCode.UNAVAILABLE, b"")
     assert "require a client certificate" in describe_connect_failure(error, TLS_NO_CERT)
