@@ -16,9 +16,10 @@ from temporalio.testing import WorkflowEnvironment
 from config.settings import Settings
 from tests.analysis.helpers import RecordingNotifier, at_second, item_input, reminders, start_item
 from tests.conftest import TEST_POLICY, running_worker, write_policy
+from workers.cli.steering import send_command
 from workflows.action_item import workflow as item_module
 from workflows.action_item.workflow import ActionItemWorkflow
-from workflows.messages.action_items import ExtendDue, ItemStatus
+from workflows.messages.action_items import ExtendDue, ItemStatus, ReadRoster, ReassignItem
 
 DAY = timedelta(days=1)
 
@@ -170,3 +171,52 @@ async def test_reminders_reach_people_as_the_roster_has_them_now_and_keep_their_
         "tom's manager is now dora (was erin): the roster changed",
         "tom is no longer in the roster: reached as before; reassign the item to someone who is",
     ]
+
+
+async def test_someone_added_to_the_roster_can_own_the_item_once_it_reads_the_roster_again(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, tmp_path: Path
+) -> None:
+    """An item checks a new owner against the roster it last read, at its last message: days ago, perhaps. A
+    new hire added to the policy file since is refused by name (the refusal says what to do), known once the
+    item has read the roster again (read_roster), and then reminded with their manager."""
+    client, recorder = time_skipping_env.client, RecordingNotifier()
+    policy = yaml.safe_load(TEST_POLICY.read_text(encoding="utf-8"))
+    policy_file = write_policy(tmp_path / "policy.yaml", policy)
+    live = settings.model_copy(update={"policy_file": policy_file})
+    now = await time_skipping_env.get_current_time()
+    due = due_at_five_pm(now, 14)
+    give_to_dan = ReassignItem(by="erin", owner="dan", reason="dan joined payments", command_id="r1")
+    async with running_worker(client, live, {"console": recorder}):
+        handle = await start_item(client, live.task_queue, item_input(now, due=due), f"item-{uuid4()}")
+        await time_skipping_env.sleep(timedelta(hours=1))  # told tom: the roster was read then
+        policy["roster"]["people"]["dan"] = {"email": "dan@example.com", "manager": "dora"}
+        write_policy(policy_file, policy)
+
+        refused = await send_command(handle, "reassign", give_to_dan)
+        assert refused.outcome == "rejected", refused
+        assert "'dan' is not a person in the roster as this item last read it" in refused.reason
+        assert "send read_roster first" in refused.reason
+        read = await send_command(handle, "read_roster", ReadRoster(by="erin"))
+        assert read.outcome == "applied" and "dan" in read.reason, read
+        moved = await send_command(handle, "reassign", give_to_dan)
+        assert moved.outcome == "applied" and moved.reason == "now owned by dan", moved
+        await time_skipping_env.sleep(due - now + DAY + timedelta(minutes=1))  # up to the escalation
+        view = await handle.query(ActionItemWorkflow.status)
+    assert view.owner == "dan" and view.manager == "dora"
+    sent = reminders(view, due)
+    assert [(rid, who) for rid, _, who in sent] == [
+        ("before/172800", ["dan"]),
+        ("morning", ["dan"]),
+        ("due", ["dan"]),
+        ("escalate", ["dan", "dora"]),
+    ]
+    addresses = {
+        c.name: c.email
+        for n in recorder.sent
+        if n.idempotency_key.endswith("/due/console")
+        for c in n.contacts
+    }
+    assert addresses == {"dan": "dan@example.com"}
+    # A refused update leaves no trace; the read records nothing while nobody's manager changed.
+    assert [event.kind for event in view.history].count("reassigned") == 1
+    assert not [event for event in view.history if event.kind in ("rejected", "roster", "warning")]

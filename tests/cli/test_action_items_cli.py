@@ -9,12 +9,14 @@ from pathlib import Path
 from uuid import uuid4
 
 import yaml
+from temporalio.api.enums.v1 import EventType
 from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings
 from tests.analysis.helpers import item_input, start_item
-from tests.cli.conftest import Warroom, eventually
+from tests.cli.conftest import Warroom, eventually, run_warroom
 from tests.cli.test_commands import declare, eventually_in_response
+from tests.conftest import TEST_POLICY, running_worker, write_policy
 from workflows.messages.status import IncidentStatus
 
 
@@ -99,3 +101,34 @@ async def test_postmortem_complete_from_a_file_starts_the_items_of_the_incident(
         return result.code == 0 and len(json.loads(result.stdout)) == 2
 
     await eventually(both_listed)
+
+
+async def test_reassign_reads_the_roster_first_so_someone_added_since_can_own_the_item(
+    dev_env: WorkflowEnvironment, settings: Settings, tmp_path: Path
+) -> None:
+    """The item read the roster when it told tom; dan joins the policy file after. `reassign` has the item read
+    it again before asking, so dan is not refused for being newer than the item's last message."""
+    policy = yaml.safe_load(TEST_POLICY.read_text(encoding="utf-8"))
+    policy_file = write_policy(tmp_path / "policy.yaml", policy)
+    live = settings.model_copy(update={"policy_file": policy_file})
+    env = {
+        "WARROOM_TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
+        "WARROOM_TASK_QUEUE": live.task_queue,
+    }
+    now = datetime.now(UTC)
+    async with running_worker(dev_env.client, live):
+        handle = await start_item(dev_env.client, live.task_queue, item_input(now, due=now + timedelta(days=10)),
+                                  f"action-item-hire-{uuid4()}")  # fmt: skip
+
+        async def roster_read() -> bool:  # the local activity's marker: the item has told tom
+            history = await handle.fetch_history()
+            return any(event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for event in history.events)
+
+        await eventually(roster_read)
+        policy["roster"]["people"]["dan"] = {"email": "dan@example.com", "manager": "dora"}
+        write_policy(policy_file, policy)
+        moved = await run_warroom("action-items", "reassign", handle.id, "--owner", "dan", "--reason", "joined",
+                                  "--by", "erin", env=env)  # fmt: skip
+        assert moved.code == 0 and "applied: now owned by dan" in moved.stdout, moved.output
+        shown = await run_warroom("action-items", "show", handle.id, env=env)
+    assert "owner dan (manager dora)" in shown.stdout, shown.output

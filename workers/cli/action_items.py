@@ -26,6 +26,7 @@ from workflows.messages.action_items import (
     CompleteItem,
     ExtendDue,
     ItemStatus,
+    ReadRoster,
     ReassignItem,
 )
 from workflows.messages.commands import Command, CommandVerdict
@@ -172,14 +173,26 @@ def show(
 
 
 def _steer(
-    ctx: typer.Context, item_id: str, name: str, model: type[Command], fields: dict[str, Any]
+    ctx: typer.Context,
+    item_id: str,
+    name: str,
+    model: type[Command],
+    fields: dict[str, Any],
+    read_roster_first: bool = False,
 ) -> NoReturn:
-    command = validated(model, {**fields, "by": fields["by"] or default_actor(), "command_id": str(uuid4())})
+    by = fields["by"] or default_actor()
+    command = validated(model, {**fields, "by": by, "command_id": str(uuid4())})
     settings = settings_of(ctx)
 
     async def deliver() -> CommandVerdict:
         client = await connect_to_temporal(settings)
-        return await send_command(client.get_workflow_handle(item_id), name, command)
+        handle = client.get_workflow_handle(item_id)
+        if read_roster_first:
+            # The item checks names against the roster it last read; someone added since is known after this.
+            # Its verdict is not shown: a closed item's refusal comes again from the command itself, and a
+            # worker too old to know read_roster just checks against what it has.
+            await send_command(handle, "read_roster", ReadRoster(by=by, command_id=str(uuid4())))
+        return await send_command(handle, name, command)
 
     raise typer.Exit(report_verdict(run_against_temporal(settings, deliver)))
 
@@ -203,8 +216,9 @@ def reassign(
     reason: Reason,
     by: By = None,
 ) -> None:
-    """Give the item to another person of the roster."""
-    _steer(ctx, item_id, "reassign", ReassignItem, {"by": by, "owner": owner, "reason": reason})
+    """Give the item to another person of the roster (the item reads the policy file's roster first)."""
+    _steer(ctx, item_id, "reassign", ReassignItem, {"by": by, "owner": owner, "reason": reason},
+           read_roster_first=True)  # fmt: skip
 
 
 @action_items_app.command()

@@ -67,11 +67,9 @@ class ActionItem:
         """Why the command cannot be applied now, or None. A repeat (same command_id) is not refused."""
         if command.command_id and command.command_id in self.state.seen_command_ids:
             return None
-        state = self.state
-        if state.is_closed:
-            who = f" by {state.completed_by}" if state.completed_by else ""
-            when = f" at {_when(state.closed_at)}" if state.closed_at else ""
-            return f"the item is already {state.status.value}{who}{when}"
+        closed = self.closed_refusal()
+        if closed is not None:
+            return closed
         if isinstance(command, ReassignItem):
             return self._reassign_refusal(command)
         if isinstance(command, ExtendDue):
@@ -105,6 +103,15 @@ class ActionItem:
             self.state.record(now, "rejected", actor_of(payload), f"{name} rejected: {reason}")
             return CommandVerdict(command=name, outcome="rejected", reason=reason)
         return self.execute(name, command, now)
+
+    def closed_refusal(self) -> str | None:
+        """Why nothing more can be done to a closed item, or None while it is open."""
+        state = self.state
+        if not state.is_closed:
+            return None
+        who = f" by {state.completed_by}" if state.completed_by else ""
+        when = f" at {_when(state.closed_at)}" if state.closed_at else ""
+        return f"the item is already {state.status.value}{who}{when}"
 
     def take_people(self, people: People, now: datetime) -> None:
         """The roster and routing as the policy file has them now. An owner it no longer names is still reached
@@ -141,7 +148,10 @@ class ActionItem:
         people = self.state.policy.roster.people
         if command.owner not in people:
             known = ", ".join(sorted(people)[:20]) or "nobody"
-            return f"owner '{command.owner}' is not a person in the roster (people: {known})"
+            return (
+                f"owner '{command.owner}' is not a person in the roster as this item last read it (people: "
+                f"{known}); someone added since: send read_roster first (the CLI's reassign does)"
+            )
         if command.owner == self.state.owner:
             return f"the item is already owned by {command.owner}"
         return None

@@ -9,6 +9,7 @@ history and a small state.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from contextlib import suppress
 from typing import Any
@@ -32,6 +33,7 @@ with workflow.unsafe.imports_passed_through():
         CompleteItem,
         ExtendDue,
         ItemStatus,
+        ReadRoster,
         ReassignItem,
         normalize_link,
     )
@@ -88,6 +90,7 @@ class ActionItemWorkflow:
         self._version = 0
         self._commands = 0
         self._shown: tuple[Any, ...] = ()
+        self._reading_people = asyncio.Lock()
 
     @property
     def state(self) -> ActionItemState:
@@ -154,20 +157,22 @@ class ActionItemWorkflow:
                                                                  description="assigned")))  # fmt: skip
         state.announced = True
 
-    async def _refresh_people(self) -> None:
+    async def _refresh_people(self) -> bool:
         """The roster and routing as the policy file has them now, before anyone is told anything: an item
         lives for months, and people change managers, teams and addresses meanwhile. Its reminder timings
         stay the ones it was created with; what a changed roster means for the item is `ActionItem.take_people`."""
         if not workflow.patched(CURRENT_ROSTER):
-            return  # an item recorded before the patch kept the incident's roster for life
-        state = self.state
-        loaded = await workflow.execute_local_activity(
-            ActivityName.LOAD_PEOPLE, LoadPeopleRequest(item_id=state.item_id, known=state.people_digest),
-            result_type=LoadedPeople, start_to_close_timeout=QUICK_ACTIVITY,
-        )  # fmt: skip
-        state.people_digest = loaded.digest
-        if loaded.people is not None:
-            self.item.take_people(loaded.people, workflow.now())
+            return False  # an item recorded before the patch kept the incident's roster for life
+        async with self._reading_people:  # the read_roster update and a reminder may ask at once
+            state = self.state
+            loaded = await workflow.execute_local_activity(
+                ActivityName.LOAD_PEOPLE, LoadPeopleRequest(item_id=state.item_id, known=state.people_digest),
+                result_type=LoadedPeople, start_to_close_timeout=QUICK_ACTIVITY,
+            )  # fmt: skip
+            state.people_digest = loaded.digest
+            if loaded.people is not None:
+                self.item.take_people(loaded.people, workflow.now())
+        return True
 
     async def _notify(self, step: str, recipients: list[str], subject: str, body: str) -> str:
         """Deliver over the routed channels; the outcome ("sent", "failed", "unknown") is recorded, never raised."""
@@ -254,6 +259,26 @@ class ActionItemWorkflow:
     @cancel_update.validator
     def _check_cancel(self, command: CancelItem) -> None:
         self._validate("cancel", command)
+
+    @workflow.update(
+        name="read_roster",
+        description="Read the roster and routing from the policy file now (before reassigning to someone new).",
+    )
+    async def read_roster_update(self, command: ReadRoster) -> CommandVerdict:
+        self._commands += 1
+        if not await self._refresh_people():
+            reason = "an item created before items read the roster again keeps its incident's roster"
+            return CommandVerdict(command="read_roster", outcome="ignored", reason=reason,
+                                  command_id=command.command_id)  # fmt: skip
+        people = sorted(self.state.policy.roster.people)
+        return CommandVerdict(command="read_roster", outcome="applied", command_id=command.command_id,
+                              reason=f"roster read: {len(people)} people ({', '.join(people[:20])})")  # fmt: skip
+
+    @read_roster_update.validator
+    def _check_read_roster(self, command: ReadRoster) -> None:
+        reason = self.item.closed_refusal()
+        if reason is not None:
+            raise ApplicationError(reason, type="CommandRefused", non_retryable=True)
 
     @workflow.query(description="Owner, priority, due date, status, next reminder, extensions and history.")
     def status(self) -> ActionItemView:

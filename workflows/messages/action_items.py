@@ -76,6 +76,11 @@ class ReassignItem(Command):
     reason: str = Field(min_length=1, max_length=2000)
 
 
+class ReadRoster(Command):
+    """Read the roster and routing from the policy file now, not at the next message: before a reassignment
+    to someone added since the item last read it."""
+
+
 class ExtendDue(Command):
     until: date | datetime = Field(description="the new due date (end of that day, UTC) or moment")
     reason: str = Field(min_length=1, max_length=2000)
