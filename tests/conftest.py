@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import uuid4
 
 import pytest
@@ -31,6 +31,8 @@ from workflows.messages.alerts import Alert, IncidentInput
 from workflows.messages.common import Severity, incident_workflow_id
 from workflows.messages.status import EventKind, IncidentStatus, TimelineEvent
 from workflows.search_attributes import ALL_SEARCH_ATTRIBUTES
+
+T = TypeVar("T")
 
 # The Java time-skipping test server now and then refuses a workflow task completion with "invalid history
 # builder state for action" (its own bug: never seen on the dev server, and it happens at random points in
@@ -244,12 +246,17 @@ async def status_when(
     handle: WorkflowHandle[Any, Any], predicate: Callable[[IncidentStatus], bool], seconds: float = 10
 ) -> IncidentStatus:
     """Poll the status query until the predicate holds (bounded): signals and activities are asynchronous."""
+    return await polled(lambda: handle.query(IncidentWorkflow.status), predicate, seconds)
+
+
+async def polled(read: Callable[[], Awaitable[T]], predicate: Callable[[T], bool], seconds: float = 10) -> T:
+    """Read until the predicate holds or `seconds` pass; the last read either way."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + seconds
     while True:
-        status: IncidentStatus = await handle.query(IncidentWorkflow.status)
-        if predicate(status) or loop.time() > deadline:
-            return status
+        value = await read()
+        if predicate(value) or loop.time() > deadline:
+            return value
         await asyncio.sleep(0.05)
 
 

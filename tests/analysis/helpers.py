@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from temporalio.client import Client, WorkflowHandle
 
 from config.policy_file import load_policy_file
-from tests.conftest import TEST_POLICY
+from tests.conftest import TEST_POLICY, polled
 from workflows.action_item.workflow import ActionItemWorkflow
 from workflows.messages.action_items import ActionItemInput, ActionItemSpec, ActionItemView
 from workflows.messages.notifications import DeliveryResult, Notification
@@ -58,3 +59,12 @@ def reminders(view: ActionItemView, since: datetime) -> list[tuple[str, timedelt
 def at_second(offset: timedelta, expected: timedelta) -> bool:
     """Within the same second: activities take a few real milliseconds on top of the skipped time."""
     return expected <= offset < expected + timedelta(seconds=1)
+
+
+async def item_when(
+    handle: WorkflowHandle[ActionItemWorkflow, ActionItemView],
+    predicate: Callable[[ActionItemView], bool],
+    seconds: float = 10,
+) -> ActionItemView:
+    """Poll the item's status until the predicate holds (bounded): signals are asynchronous."""
+    return await polled(lambda: handle.query(ActionItemWorkflow.status), predicate, seconds)

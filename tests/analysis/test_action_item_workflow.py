@@ -14,7 +14,7 @@ from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings
-from tests.analysis.helpers import RecordingNotifier, at_second, item_input, reminders, start_item
+from tests.analysis.helpers import RecordingNotifier, at_second, item_input, item_when, reminders, start_item
 from tests.conftest import TEST_POLICY, running_worker, write_policy
 from workers.cli.steering import send_command
 from workflows.action_item import workflow as item_module
@@ -217,6 +217,46 @@ async def test_someone_added_to_the_roster_can_own_the_item_once_it_reads_the_ro
         for c in n.contacts
     }
     assert addresses == {"dan": "dan@example.com"}
-    # A refused update leaves no trace; the read records nothing while nobody's manager changed.
+    # A refused update leaves no trace; the read is recorded with who asked, and no manager changed.
     assert [event.kind for event in view.history].count("reassigned") == 1
+    assert [(event.actor, event.summary.split(":")[0]) for event in view.history if event.kind == "read"] == [
+        ("erin", "roster read")
+    ]
     assert not [event for event in view.history if event.kind in ("rejected", "roster", "warning")]
+
+
+async def test_from_the_web_ui_a_read_roster_signal_lets_a_new_hire_take_the_item_and_a_bad_one_is_recorded(
+    time_skipping_env: WorkflowEnvironment, settings: Settings, tmp_path: Path
+) -> None:
+    """The same through signals, as typed into the Web UI: the refused reassignment and a malformed read_roster
+    are rejected into the item's history; read_roster then reassign gives dan the item."""
+    client = time_skipping_env.client
+    policy = yaml.safe_load(TEST_POLICY.read_text(encoding="utf-8"))
+    policy_file = write_policy(tmp_path / "policy.yaml", policy)
+    live = settings.model_copy(update={"policy_file": policy_file})
+    now = await time_skipping_env.get_current_time()
+    give_to_dan = {"by": "erin", "owner": "dan", "reason": "dan joined payments"}
+    async with running_worker(client, live, {"console": RecordingNotifier()}):
+        handle = await start_item(client, live.task_queue, item_input(now, due=due_at_five_pm(now, 14)),
+                                  f"item-{uuid4()}")  # fmt: skip
+        await time_skipping_env.sleep(timedelta(hours=1))
+        policy["roster"]["people"]["dan"] = {"email": "dan@example.com", "manager": "dora"}
+        write_policy(policy_file, policy)
+        await handle.signal("reassign", give_to_dan)
+        await handle.signal("read_roster", {"by": ""})
+        await handle.signal("read_roster", {"by": "erin"})
+        # As a person in the Web UI would: reassign once the item's history shows the roster read.
+        await item_when(handle, lambda view: any(event.kind == "read" for event in view.history))
+        await handle.signal("reassign", give_to_dan)
+        await time_skipping_env.sleep(timedelta(minutes=1))
+        view = await handle.query(ActionItemWorkflow.status)
+    assert view.owner == "dan" and view.manager == "dora"
+    rejected = [event.summary for event in view.history if event.kind == "rejected"]
+    assert len(rejected) == 2, rejected
+    assert rejected[0].startswith(
+        "reassign rejected: owner 'dan' is not a person in the roster as this item last"
+    )
+    assert rejected[1].startswith("read_roster rejected: invalid read_roster payload: by:")
+    assert [event.summary for event in view.history if event.kind == "reassigned"] == [
+        "owner tom -> dan: dan joined payments"
+    ]

@@ -22,6 +22,7 @@ from workflows.messages.action_items import (
     ExtendDue,
     Extension,
     ItemStatus,
+    ReadRoster,
     ReassignItem,
 )
 from workflows.messages.activities import People
@@ -38,6 +39,8 @@ COMMANDS: dict[str, type[Command]] = {
     "extend_due": ExtendDue,
     "cancel": CancelItem,
 }
+# read_roster changes nothing by itself (the workflow reads the file), but its payload is checked alike.
+SIGNALS: dict[str, type[Command]] = {**COMMANDS, "read_roster": ReadRoster}
 
 
 def due_moment(value: date | datetime) -> datetime:
@@ -92,8 +95,15 @@ class ActionItem:
 
     def handle_signal(self, name: str, payload: Any, now: datetime) -> CommandVerdict:
         """A signal's payload: parse it, then execute; a payload that does not parse is rejected, recorded."""
+        command = self.parse_signal(name, payload, now)
+        if isinstance(command, CommandVerdict):
+            return command
+        return self.execute(name, command, now)
+
+    def parse_signal(self, name: str, payload: Any, now: datetime) -> Command | CommandVerdict:
+        """The command a signal's payload holds, or the rejection (recorded) of a payload that does not parse."""
         try:
-            command = COMMANDS[name].model_validate(payload if payload is not None else {})
+            return SIGNALS[name].model_validate(payload if payload is not None else {})
         except ValidationError as error:
             problems = "; ".join(
                 f"{'.'.join(str(part) for part in issue['loc']) or 'payload'}: {issue['msg']}"
@@ -102,7 +112,6 @@ class ActionItem:
             reason = f"invalid {name} payload: {problems}"
             self.state.record(now, "rejected", actor_of(payload), f"{name} rejected: {reason}")
             return CommandVerdict(command=name, outcome="rejected", reason=reason)
-        return self.execute(name, command, now)
 
     def closed_refusal(self) -> str | None:
         """Why nothing more can be done to a closed item, or None while it is open."""

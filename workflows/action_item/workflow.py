@@ -260,19 +260,42 @@ class ActionItemWorkflow:
     def _check_cancel(self, command: CancelItem) -> None:
         self._validate("cancel", command)
 
+    @workflow.signal(
+        name="read_roster",
+        description='Read the roster from the policy file now, before reassigning to someone new: {"by": "you"}',
+    )
+    async def read_roster_signal(self, payload: Any = None) -> None:
+        self._commands += 1
+        now = workflow.now()
+        command = self.item.parse_signal("read_roster", payload, now)
+        if isinstance(command, CommandVerdict):
+            return
+        refused = self.item.closed_refusal()
+        if refused is not None:
+            self.state.record(now, "rejected", command.by, f"read_roster rejected: {refused}")
+            return
+        await self._read_roster(command)
+
     @workflow.update(
         name="read_roster",
         description="Read the roster and routing from the policy file now (before reassigning to someone new).",
     )
     async def read_roster_update(self, command: ReadRoster) -> CommandVerdict:
         self._commands += 1
+        return await self._read_roster(command)
+
+    async def _read_roster(self, command: Command) -> CommandVerdict:
+        """Read the people now; recorded, so whoever asked from the Web UI sees it done before reassigning."""
         if not await self._refresh_people():
             reason = "an item created before items read the roster again keeps its incident's roster"
             return CommandVerdict(command="read_roster", outcome="ignored", reason=reason,
                                   command_id=command.command_id)  # fmt: skip
         people = sorted(self.state.policy.roster.people)
-        return CommandVerdict(command="read_roster", outcome="applied", command_id=command.command_id,
-                              reason=f"roster read: {len(people)} people ({', '.join(people[:20])})")  # fmt: skip
+        reason = f"roster read: {len(people)} people ({', '.join(people[:20])})"
+        self.state.record(workflow.now(), "read", command.by, reason)
+        self._changed()
+        return CommandVerdict(command="read_roster", outcome="applied", reason=reason,
+                              command_id=command.command_id)  # fmt: skip
 
     @read_roster_update.validator
     def _check_read_roster(self, command: ReadRoster) -> None:
