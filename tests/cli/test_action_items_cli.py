@@ -15,7 +15,7 @@ from temporalio.testing import WorkflowEnvironment
 from config.settings import Settings
 from tests.analysis.helpers import item_input, start_item
 from tests.cli.conftest import Warroom, eventually, run_warroom
-from tests.cli.test_commands import declare, eventually_in_response
+from tests.cli.test_commands import assert_clean_failure, declare, eventually_in_response
 from tests.conftest import TEST_POLICY, running_worker, write_policy
 from workflows.messages.status import IncidentStatus
 
@@ -65,6 +65,12 @@ async def test_list_overdue_by_owner_finds_exactly_the_overdue_items_of_that_own
         return await listed("--owner", "sam") == []
 
     await eventually(sam_done)
+    closed_item = ids["sam-late"]
+    again = await warroom("action-items", "complete", closed_item, "--by", "sam", "--evidence", "PR 7")
+    assert_clean_failure(again, 1, f"action item '{closed_item}' is already closed (completed)")
+    assert f"See `warroom action-items show {closed_item}`" in again.stderr
+    missing = await warroom("action-items", "show", "action-item-nobody")
+    assert_clean_failure(missing, 1, "no action item 'action-item-nobody' (try `warroom action-items list`)")
 
 
 async def test_postmortem_complete_from_a_file_starts_the_items_of_the_incident(

@@ -13,12 +13,13 @@ from uuid import uuid4
 
 import typer
 from temporalio.client import WorkflowExecution
+from temporalio.service import RPCError
 
 from config.settings import Settings
 from workers.cli.incident_client import QUERY_TIMEOUT, connect_to_temporal
 from workers.cli.options import By, Reason, default_actor, settings_of, validated
 from workers.cli.steering import report_verdict, send_command
-from workers.cli.temporal_errors import run_against_temporal
+from workers.cli.temporal_errors import ACTION_ITEM, is_missing_workflow, not_found, run_against_temporal
 from workflows.analysis_policy import PRIORITIES
 from workflows.messages.action_items import (
     ActionItemView,
@@ -137,9 +138,14 @@ def list_items(
 
 async def _show(settings: Settings, item_id: str) -> ActionItemView:
     client = await connect_to_temporal(settings)
-    view: ActionItemView = await client.get_workflow_handle(item_id).query(
-        "status", result_type=ActionItemView, rpc_timeout=QUERY_TIMEOUT
-    )
+    try:
+        view: ActionItemView = await client.get_workflow_handle(item_id).query(
+            "status", result_type=ActionItemView, rpc_timeout=QUERY_TIMEOUT
+        )
+    except RPCError as error:
+        if is_missing_workflow(error):
+            raise not_found(item_id, ACTION_ITEM) from None
+        raise
     return view
 
 
@@ -191,8 +197,8 @@ def _steer(
             # The item checks names against the roster it last read; someone added since is known after this.
             # Its verdict is not shown: a closed item's refusal comes again from the command itself, and a
             # worker too old to know read_roster just checks against what it has.
-            await send_command(handle, "read_roster", ReadRoster(by=by, command_id=str(uuid4())))
-        return await send_command(handle, name, command)
+            await send_command(handle, "read_roster", ReadRoster(by=by, command_id=str(uuid4())), ACTION_ITEM)
+        return await send_command(handle, name, command, ACTION_ITEM)
 
     raise typer.Exit(report_verdict(run_against_temporal(settings, deliver)))
 

@@ -14,10 +14,12 @@ from temporalio.service import RPCError, RPCStatusCode
 from config.settings import Settings
 from workers.cli.errors import CliError
 from workers.cli.temporal_errors import (
-    closed_incident,
+    INCIDENT,
+    Subject,
+    already_closed,
     is_missing_workflow,
-    no_incident,
     no_worker_answered,
+    not_found,
     unreachable,
 )
 from workers.client import connect
@@ -60,7 +62,7 @@ async def _query(handle: WorkflowHandle[Any, Any], name: str, result_type: type[
         result: R = await handle.query(name, result_type=result_type, rpc_timeout=QUERY_TIMEOUT)
     except RPCError as error:
         if is_missing_workflow(error):
-            raise no_incident(handle.id) from None
+            raise not_found(handle.id) from None
         if error.status in (RPCStatusCode.CANCELLED, RPCStatusCode.DEADLINE_EXCEEDED):
             raise no_worker_answered(handle.id, what, QUERY_TIMEOUT.total_seconds()) from None
         raise
@@ -69,12 +71,13 @@ async def _query(handle: WorkflowHandle[Any, Any], name: str, result_type: type[
     return result
 
 
-async def missing_or_closed(handle: WorkflowHandle[Any, Any]) -> CliError:
+async def missing_or_closed(handle: WorkflowHandle[Any, Any], subject: Subject = INCIDENT) -> CliError:
     """A command to a closed workflow fails like one to a missing one; tell them apart for the human."""
     try:
         description = await handle.describe()
     except RPCError as error:
         if is_missing_workflow(error):
-            return no_incident(handle.id)
+            return not_found(handle.id, subject)
         raise
-    return closed_incident(handle.id, description.status.name.lower() if description.status else "closed")
+    how = description.status.name.lower() if description.status else "closed"
+    return already_closed(handle.id, how, subject)

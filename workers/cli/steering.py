@@ -25,7 +25,7 @@ from temporalio.service import RPCError
 from workers.cli.errors import CliError
 from workers.cli.incident_client import aftercare_of, connect_to_temporal, missing_or_closed
 from workers.cli.options import By, IncidentId, Note, Reason, default_actor, settings_of, validated
-from workers.cli.temporal_errors import is_missing_workflow, run_against_temporal
+from workers.cli.temporal_errors import INCIDENT, Subject, is_missing_workflow, run_against_temporal
 from workflows.messages.commands import (
     Acknowledge,
     AddNote,
@@ -50,8 +50,10 @@ PANEL = "Steer an incident"
 steering_commands = typer.Typer()
 
 
-async def send_command(handle: WorkflowHandle[Any, Any], name: str, command: Command) -> CommandVerdict:
-    """Send `command` as the update `name` and return the incident's verdict."""
+async def send_command(
+    handle: WorkflowHandle[Any, Any], name: str, command: Command, subject: Subject = INCIDENT
+) -> CommandVerdict:
+    """Send `command` as the update `name` and return the workflow's verdict."""
     try:
         async with asyncio.timeout(UPDATE_WAIT_SECONDS):
             verdict: CommandVerdict = await handle.execute_update(name, command, result_type=CommandVerdict)
@@ -62,7 +64,7 @@ async def send_command(handle: WorkflowHandle[Any, Any], name: str, command: Com
     except RPCError as error:
         if not is_missing_workflow(error):
             raise
-        raise await missing_or_closed(handle) from None
+        raise await missing_or_closed(handle, subject) from None
     except TimeoutError:
         raise CliError(
             f"no worker answered '{name}' on {handle.id} within {UPDATE_WAIT_SECONDS:.0f} s; it may still be "

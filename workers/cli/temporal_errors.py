@@ -1,9 +1,11 @@
-"""Temporal failures as one line a person can act on: which server, which incident, and the likely fix."""
+"""Temporal failures as one line a person can act on: which server, which incident or item, and the likely
+fix."""
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 from temporalio.service import RPCError, RPCStatusCode
@@ -32,14 +34,30 @@ def is_missing_workflow(error: RPCError) -> bool:
     return error.status is RPCStatusCode.NOT_FOUND and "namespace" not in error.message.lower()
 
 
-def no_incident(workflow_id: str) -> CliError:
-    return CliError(f"no incident '{workflow_id}' (try `warroom list`)")
+@dataclass(frozen=True)
+class Subject:
+    """What a workflow is to the person at the CLI, and the commands that find and show one."""
+
+    noun: str
+    listing: str
+    showing: str
+
+    def show(self, workflow_id: str) -> str:
+        return f"{self.showing} {workflow_id}"
 
 
-def closed_incident(workflow_id: str, how: str) -> CliError:
+INCIDENT = Subject("incident", "warroom list", "warroom status")
+ACTION_ITEM = Subject("action item", "warroom action-items list", "warroom action-items show")
+
+
+def not_found(workflow_id: str, subject: Subject = INCIDENT) -> CliError:
+    return CliError(f"no {subject.noun} '{workflow_id}' (try `{subject.listing}`)")
+
+
+def already_closed(workflow_id: str, how: str, subject: Subject = INCIDENT) -> CliError:
     return CliError(
-        f"incident '{workflow_id}' is already closed ({how}); it takes no more commands. "
-        f"See `warroom status {workflow_id}`"
+        f"{subject.noun} '{workflow_id}' is already closed ({how}); it takes no more commands. "
+        f"See `{subject.show(workflow_id)}`"
     )
 
 
