@@ -15,6 +15,7 @@ import pytest
 
 from config.policy_file import DEFAULT_POLICY_FILE
 from tests.cli.conftest import inherited_env
+from tests.conftest import TIME_SKIPPING_RERUNS
 
 EXAMPLES = Path(__file__).parents[2] / "examples" / "drills"
 SHIPPED_LEVEL_2 = "- {level: 2, after: {SEV-1: 1h, SEV-2: 1h, SEV-3: 1h}}"
@@ -36,7 +37,8 @@ async def warroom(*args: str, env: dict[str, str] | None = None) -> tuple[int, s
 
 
 @pytest.mark.timeout(120)
-@pytest.mark.flaky(reruns=2, only_rerun=["Timeout", "stalled"])  # the test server's hang (tests/conftest.py)
+# The test server's hang (tests/conftest.py) is re-run; an assertion failure never is.
+@pytest.mark.flaky(reruns=TIME_SKIPPING_RERUNS, only_rerun=["Timeout", "stalled"])
 async def test_compare_reports_exactly_the_level_2_delay(tmp_path: Path) -> None:
     shipped = DEFAULT_POLICY_FILE.read_text(encoding="utf-8")
     assert SHIPPED_LEVEL_2 in shipped
