@@ -21,7 +21,7 @@ EXAMPLES = Path(__file__).parents[2] / "examples" / "drills"
 POLICY = load_policy_file(DEFAULT_POLICY_FILE)
 ESCALATION = POLICY.escalation
 # "Runs in under a minute", each of them. The Java test server's known hang (tests/conftest.py) is re-run as
-# often as the workflow tests' (the black-friday cascade hung twice in one CI run); an assertion failure never is.
+# often as in the workflow tests (the black-friday cascade hits it most); an assertion failure never is.
 pytestmark = [
     pytest.mark.timeout(60),
     pytest.mark.flaky(reruns=TIME_SKIPPING_RERUNS, only_rerun=["Timeout", "stalled"]),
