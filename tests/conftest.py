@@ -7,6 +7,7 @@ import socket
 import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, TypeVar
@@ -240,6 +241,27 @@ def policy_file_with(tmp_path: Path, **sections: Any) -> Path:
     """tests/policy.yaml with top-level sections added or replaced, written where the worker reads it."""
     policy = yaml.safe_load(TEST_POLICY.read_text(encoding="utf-8"))
     return write_policy(tmp_path / "policy.yaml", {**policy, **sections})
+
+
+@dataclass
+class EditablePolicy:
+    """A copy of tests/policy.yaml a test changes while a worker runs: the worker reads the file anew."""
+
+    document: dict[str, Any]
+    path: Path
+
+    def set_person(self, name: str, **person: Any) -> None:
+        self.document["roster"]["people"][name] = person
+        write_policy(self.path, self.document)
+
+    def remove_person(self, name: str) -> None:
+        del self.document["roster"]["people"][name]
+        write_policy(self.path, self.document)
+
+
+def editable_policy(tmp_path: Path) -> EditablePolicy:
+    document = yaml.safe_load(TEST_POLICY.read_text(encoding="utf-8"))
+    return EditablePolicy(document, write_policy(tmp_path / "policy.yaml", document))
 
 
 async def status_when(

@@ -9,13 +9,12 @@ from pathlib import Path
 from uuid import uuid4
 
 import pytest
-import yaml
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings
 from tests.analysis.helpers import RecordingNotifier, at_second, item_input, item_when, reminders, start_item
-from tests.conftest import TEST_POLICY, running_worker, write_policy
+from tests.conftest import editable_policy, running_worker
 from workers.cli.steering import send_command
 from workflows.action_item import workflow as item_module
 from workflows.action_item.workflow import ActionItemWorkflow
@@ -133,20 +132,17 @@ async def test_reminders_reach_people_as_the_roster_has_them_now_and_keep_their_
     dora, on the schedule the item was created with. Then tom leaves the roster: he is still reminded, as
     before, and the item's history says to reassign it."""
     client, recorder = time_skipping_env.client, RecordingNotifier()
-    policy = yaml.safe_load(TEST_POLICY.read_text(encoding="utf-8"))
-    policy_file = write_policy(tmp_path / "policy.yaml", policy)
-    live = settings.model_copy(update={"policy_file": policy_file})
+    policy = editable_policy(tmp_path)
+    live = settings.model_copy(update={"policy_file": policy.path})
     now = await time_skipping_env.get_current_time()
     due = due_at_five_pm(now, 14)
     async with running_worker(client, live, {"console": recorder}):
         handle = await start_item(client, live.task_queue,
                                   item_input(now, due=due), f"item-{uuid4()}")  # fmt: skip
         await time_skipping_env.sleep(due - now + timedelta(hours=1))  # reminded up to the due date
-        policy["roster"]["people"]["tom"] = {"email": "tom@new.example.com", "manager": "dora"}
-        write_policy(policy_file, policy)
+        policy.set_person("tom", email="tom@new.example.com", manager="dora")
         await time_skipping_env.sleep(DAY)  # the escalation, a day after the due date
-        del policy["roster"]["people"]["tom"]
-        write_policy(policy_file, policy)
+        policy.remove_person("tom")
         await time_skipping_env.sleep(7 * DAY)  # the first weekly overdue reminder
         view = await handle.query(ActionItemWorkflow.status)
     sent = reminders(view, due)
@@ -180,22 +176,22 @@ async def test_someone_added_to_the_roster_can_own_the_item_once_it_reads_the_ro
     new hire added to the policy file since is refused by name (the refusal says what to do), known once the
     item has read the roster again (read_roster), and then reminded with their manager."""
     client, recorder = time_skipping_env.client, RecordingNotifier()
-    policy = yaml.safe_load(TEST_POLICY.read_text(encoding="utf-8"))
-    policy_file = write_policy(tmp_path / "policy.yaml", policy)
-    live = settings.model_copy(update={"policy_file": policy_file})
+    policy = editable_policy(tmp_path)
+    live = settings.model_copy(update={"policy_file": policy.path})
     now = await time_skipping_env.get_current_time()
     due = due_at_five_pm(now, 14)
     give_to_dan = ReassignItem(by="erin", owner="dan", reason="dan joined payments", command_id="r1")
     async with running_worker(client, live, {"console": recorder}):
         handle = await start_item(client, live.task_queue, item_input(now, due=due), f"item-{uuid4()}")
         await time_skipping_env.sleep(timedelta(hours=1))  # told tom: the roster was read then
-        policy["roster"]["people"]["dan"] = {"email": "dan@example.com", "manager": "dora"}
-        write_policy(policy_file, policy)
+        policy.set_person("dan", email="dan@example.com", manager="dora")
 
         refused = await send_command(handle, "reassign", give_to_dan)
         assert refused.outcome == "rejected", refused
         assert "'dan' is not a person in the roster as this item last read it" in refused.reason
         assert "send read_roster first" in refused.reason
+        with pytest.raises(WorkflowUpdateFailedError):  # a payload that does not parse changes nothing
+            await handle.execute_update("read_roster", {"by": ""})
         read = await send_command(handle, "read_roster", ReadRoster(by="erin"))
         assert read.outcome == "applied" and "dan" in read.reason, read
         moved = await send_command(handle, "reassign", give_to_dan)
@@ -231,17 +227,15 @@ async def test_from_the_web_ui_a_read_roster_signal_lets_a_new_hire_take_the_ite
     """The same through signals, as typed into the Web UI: the refused reassignment and a malformed read_roster
     are rejected into the item's history; read_roster then reassign gives dan the item."""
     client = time_skipping_env.client
-    policy = yaml.safe_load(TEST_POLICY.read_text(encoding="utf-8"))
-    policy_file = write_policy(tmp_path / "policy.yaml", policy)
-    live = settings.model_copy(update={"policy_file": policy_file})
+    policy = editable_policy(tmp_path)
+    live = settings.model_copy(update={"policy_file": policy.path})
     now = await time_skipping_env.get_current_time()
     give_to_dan = {"by": "erin", "owner": "dan", "reason": "dan joined payments"}
     async with running_worker(client, live, {"console": RecordingNotifier()}):
         handle = await start_item(client, live.task_queue, item_input(now, due=due_at_five_pm(now, 14)),
                                   f"item-{uuid4()}")  # fmt: skip
         await time_skipping_env.sleep(timedelta(hours=1))
-        policy["roster"]["people"]["dan"] = {"email": "dan@example.com", "manager": "dora"}
-        write_policy(policy_file, policy)
+        policy.set_person("dan", email="dan@example.com", manager="dora")
         await handle.signal("reassign", give_to_dan)
         await handle.signal("read_roster", {"by": ""})
         await handle.signal("read_roster", {"by": "erin"})

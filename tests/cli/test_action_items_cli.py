@@ -16,7 +16,7 @@ from config.settings import Settings
 from tests.analysis.helpers import item_input, start_item
 from tests.cli.conftest import Warroom, eventually, run_warroom
 from tests.cli.test_commands import assert_clean_failure, declare, eventually_in_response
-from tests.conftest import TEST_POLICY, running_worker, write_policy
+from tests.conftest import editable_policy, running_worker
 from workflows.messages.status import IncidentStatus
 
 
@@ -114,9 +114,8 @@ async def test_reassign_reads_the_roster_first_so_someone_added_since_can_own_th
 ) -> None:
     """The item read the roster when it told tom; dan joins the policy file after. `reassign` has the item read
     it again before asking, so dan is not refused for being newer than the item's last message."""
-    policy = yaml.safe_load(TEST_POLICY.read_text(encoding="utf-8"))
-    policy_file = write_policy(tmp_path / "policy.yaml", policy)
-    live = settings.model_copy(update={"policy_file": policy_file})
+    policy = editable_policy(tmp_path)
+    live = settings.model_copy(update={"policy_file": policy.path})
     env = {
         "WARROOM_TEMPORAL_ADDRESS": dev_env.client.service_client.config.target_host,
         "WARROOM_TASK_QUEUE": live.task_queue,
@@ -131,8 +130,7 @@ async def test_reassign_reads_the_roster_first_so_someone_added_since_can_own_th
             return any(event.event_type == EventType.EVENT_TYPE_MARKER_RECORDED for event in history.events)
 
         await eventually(roster_read)
-        policy["roster"]["people"]["dan"] = {"email": "dan@example.com", "manager": "dora"}
-        write_policy(policy_file, policy)
+        policy.set_person("dan", email="dan@example.com", manager="dora")
         moved = await run_warroom("action-items", "reassign", handle.id, "--owner", "dan", "--reason", "joined",
                                   "--by", "erin", env=env)  # fmt: skip
         assert moved.code == 0 and "applied: now owned by dan" in moved.stdout, moved.output

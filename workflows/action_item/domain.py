@@ -9,7 +9,7 @@ item's own history instead of raising, so a bad payload never wedges or fails th
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -22,12 +22,12 @@ from workflows.messages.action_items import (
     ExtendDue,
     Extension,
     ItemStatus,
-    ReadRoster,
     ReassignItem,
 )
 from workflows.messages.activities import People
 from workflows.messages.commands import Command, CommandOutcome, CommandVerdict
 
+C = TypeVar("C", bound=Command)
 # Who the item's own entries (reminders, warnings) are by.
 SYSTEM = "warroom"
 # A due date given as a day means the end of that business day, UTC.
@@ -39,8 +39,6 @@ COMMANDS: dict[str, type[Command]] = {
     "extend_due": ExtendDue,
     "cancel": CancelItem,
 }
-# read_roster changes nothing by itself (the workflow reads the file), but its payload is checked alike.
-SIGNALS: dict[str, type[Command]] = {**COMMANDS, "read_roster": ReadRoster}
 
 
 def due_moment(value: date | datetime) -> datetime:
@@ -95,15 +93,15 @@ class ActionItem:
 
     def handle_signal(self, name: str, payload: Any, now: datetime) -> CommandVerdict:
         """A signal's payload: parse it, then execute; a payload that does not parse is rejected, recorded."""
-        command = self.parse_signal(name, payload, now)
+        command = self.parse_signal(name, COMMANDS[name], payload, now)
         if isinstance(command, CommandVerdict):
             return command
         return self.execute(name, command, now)
 
-    def parse_signal(self, name: str, payload: Any, now: datetime) -> Command | CommandVerdict:
+    def parse_signal(self, name: str, model: type[C], payload: Any, now: datetime) -> C | CommandVerdict:
         """The command a signal's payload holds, or the rejection (recorded) of a payload that does not parse."""
         try:
-            return SIGNALS[name].model_validate(payload if payload is not None else {})
+            return model.model_validate(payload if payload is not None else {})
         except ValidationError as error:
             problems = "; ".join(
                 f"{'.'.join(str(part) for part in issue['loc']) or 'payload'}: {issue['msg']}"

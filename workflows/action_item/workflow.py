@@ -267,7 +267,7 @@ class ActionItemWorkflow:
     async def read_roster_signal(self, payload: Any = None) -> None:
         self._commands += 1
         now = workflow.now()
-        command = self.item.parse_signal("read_roster", payload, now)
+        command = self.item.parse_signal("read_roster", ReadRoster, payload, now)
         if isinstance(command, CommandVerdict):
             return
         refused = self.item.closed_refusal()
@@ -284,18 +284,19 @@ class ActionItemWorkflow:
         self._commands += 1
         return await self._read_roster(command)
 
-    async def _read_roster(self, command: Command) -> CommandVerdict:
-        """Read the people now; recorded, so whoever asked from the Web UI sees it done before reassigning."""
-        if not await self._refresh_people():
-            reason = "an item created before items read the roster again keeps its incident's roster"
-            return CommandVerdict(command="read_roster", outcome="ignored", reason=reason,
-                                  command_id=command.command_id)  # fmt: skip
-        people = sorted(self.state.policy.roster.people)
-        reason = f"roster read: {len(people)} people ({', '.join(people[:20])})"
+    async def _read_roster(self, command: ReadRoster) -> CommandVerdict:
+        """Read the people now. Recorded either way, so whoever asked from the Web UI (where a signal returns
+        nothing) sees it done, or why not, before reassigning."""
+        if await self._refresh_people():
+            people = sorted(self.state.policy.roster.people)
+            outcome, reason = "applied", f"roster read: {len(people)} people ({', '.join(people[:20])})"
+        else:
+            outcome, reason = "ignored", "an item created before items read the roster again keeps its roster"
         self.state.record(workflow.now(), "read", command.by, reason)
         self._changed()
-        return CommandVerdict(command="read_roster", outcome="applied", reason=reason,
-                              command_id=command.command_id)  # fmt: skip
+        return CommandVerdict(
+            command="read_roster", outcome=outcome, reason=reason, command_id=command.command_id
+        )
 
     @read_roster_update.validator
     def _check_read_roster(self, command: ReadRoster) -> None:
