@@ -19,6 +19,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from config.settings import Settings
 from intake.handoff import Handoff
+from tests.conftest import polled
 from tests.replay.reference_incident import record_time_skipping
 from workflows.messages.activities import ActivityName
 from workflows.messages.heartbeat import Heartbeat
@@ -34,28 +35,26 @@ async def _settled(env: WorkflowEnvironment, workflow_id: str, beats: int, silen
     deadline check, to the millisecond, came out the other way: 4 to 6 in 8). Without queries, 10 in 10
     replayed. A real server keeps queries out of history."""
     handle = env.client.get_workflow_handle(workflow_id)
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + 30
-    while True:
+
+    async def counts() -> tuple[int, int, bool]:
         events = (await handle.fetch_history()).events
-        counts = Counter(event.event_type for event in events)
+        by_type = Counter(event.event_type for event in events)
         in_flight = (
-            counts[EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]
-            > counts[EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED]
-            or counts[EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
-            > counts[EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED]
+            by_type[EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED]
+            > by_type[EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED]
+            or by_type[EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED]
+            > by_type[EventType.EVENT_TYPE_ACTIVITY_TASK_COMPLETED]
         )
         notices = sum(
             event.activity_task_scheduled_event_attributes.activity_type.name == ActivityName.NOTIFY
             for event in events
             if event.event_type == EventType.EVENT_TYPE_ACTIVITY_TASK_SCHEDULED
         )
-        signals = counts[EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED]
-        if signals == beats and notices == 2 * silences and not in_flight:
-            return
-        if loop.time() > deadline:
-            raise TimeoutError(f"the switch did not settle at {beats} beats and {silences} silences")
-        await asyncio.sleep(0.05)
+        return by_type[EventType.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED], notices, in_flight
+
+    settled = (beats, 2 * silences, False)
+    if await polled(counts, lambda seen: seen == settled, seconds=30) != settled:
+        raise TimeoutError(f"the switch did not settle at {beats} beats and {silences} silences")
 
 
 async def silent_and_resumed(env: WorkflowEnvironment, settings: Settings) -> WorkflowHistory:

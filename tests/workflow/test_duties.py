@@ -3,7 +3,6 @@ regulatory notifications, snooze, roles and the next-business-day deadline. Rost
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime, timedelta
 from io import StringIO
 from typing import Any
@@ -13,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from adapters.notify.console import ConsoleNotifier
 from config.settings import Settings
-from tests.conftest import declared_incident, events, running_worker, start_incident, status_when
+from tests.conftest import declared_incident, events, polled, running_worker, start_incident, status_when
 from tests.workflow.test_escalation import exactly, performed, response_started
 from workflows.incident.workflow import IncidentWorkflow
 from workflows.messages.alerts import Impact, IncidentInput
@@ -58,10 +57,9 @@ async def test_missed_status_updates_nudge_comms_then_escalate_to_the_ic_and_pos
 
 async def ended(handle: WorkflowHandle[Any, Any], seconds: float = 20) -> None:
     """Poll until the run has ended (bounded): describe, unlike awaiting the result, does not skip time."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    while (await handle.describe()).status is WorkflowExecutionStatus.RUNNING:
-        assert asyncio.get_running_loop().time() < deadline, "the incident did not end"
-        await asyncio.sleep(0.05)
+    running = WorkflowExecutionStatus.RUNNING
+    described = await polled(handle.describe, lambda description: description.status is not running, seconds)
+    assert described.status is not running, "the incident did not end"
 
 
 async def test_data_breach_notifies_compliance_at_resolution_and_the_review_reminds_until_recorded(
